@@ -1,0 +1,72 @@
+"""Deal risk: the sum of explainable factors, capped, with a level.
+
+`score = min(config.cap, sum(f.points for f in factors))`. A factor fires only
+when its weight is > 0 and the deal has reached the factor's minimum stage
+(`RiskConfig.factor_min_stage`). Factors are ordered by points (highest first),
+ties by the declaration order of `RiskCode`. Closed deals score 0 with no factors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from signals.config import RiskConfig
+from signals.factors import FACTORS
+from signals.types import DealState, RiskCode, RiskFactor, RiskLevel, RiskScore, Stage
+
+__all__ = ["risk_level", "score_deal"]
+
+_ORDER = {code: i for i, code in enumerate(RiskCode)}
+
+
+def require_aware(now: dt.datetime) -> None:
+    """Reject naive datetimes: comparing them with stored aware ones would be wrong or fail."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware (e.g. datetime.now(UTC))")
+
+
+def risk_level(score: int, config: RiskConfig) -> RiskLevel:
+    """Map a score to a level: low < medium_at <= medium < high_at <= high."""
+    if score >= config.high_at:
+        return RiskLevel.HIGH
+    if score >= config.medium_at:
+        return RiskLevel.MEDIUM
+    return RiskLevel.LOW
+
+
+def _applies(code: RiskCode, deal: DealState, config: RiskConfig) -> bool:
+    if config.weight(code) <= 0:
+        return False
+    return deal.stage.rank >= config.factor_min_stage.get(code, Stage.AWARENESS).rank
+
+
+def score_deal(deal: DealState, *, now: dt.datetime, config: RiskConfig) -> RiskScore:
+    """Score a deal's risk from its evidence.
+
+    Args:
+        deal: the deal and its evidence.
+        now: the moment to score at (timezone-aware).
+        config: weights and thresholds.
+
+    Returns:
+        RiskScore whose factor points add up to the score (unless `capped`).
+    """
+    require_aware(now)
+    if deal.stage.is_closed:
+        return RiskScore(score=0, level=RiskLevel.LOW)
+    found: list[RiskFactor] = []
+    for code, factor in FACTORS.items():
+        if _applies(code, deal, config):
+            result = factor(deal, now, config)
+            if result is not None and result.points > 0:
+                found.append(result)
+    found.sort(key=lambda f: (-f.points, _ORDER[f.code]))
+    raw = sum(f.points for f in found)
+    score = min(raw, config.cap)
+    return RiskScore(
+        score=score,
+        level=risk_level(score, config),
+        factors=tuple(found),
+        capped=raw > config.cap,
+        raw_points=raw,
+    )

@@ -1,0 +1,303 @@
+"""Frozen value types for the signals stage: deal state in, risk out.
+
+Inputs describe a deal and its evidence independently of the database; the
+`models` layer builds them from rows. All datetimes must be timezone-aware
+(UTC recommended); dates (`close_date`, `due`) are calendar dates in UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from extract.types import Framework, ObjectionCategory, OwnerSide, StakeholderRole
+
+__all__ = [
+    "CallEvidence",
+    "CloseDateChange",
+    "CriterionCode",
+    "DealState",
+    "Evidence",
+    "EvidenceKind",
+    "ForecastCategory",
+    "MethodologyEvidence",
+    "NextStepState",
+    "NextStepStatus",
+    "ObjectionState",
+    "ObjectionStatus",
+    "RiskCode",
+    "RiskFactor",
+    "RiskLevel",
+    "RiskScore",
+    "Stage",
+    "StageChange",
+    "StakeholderState",
+    "UtteranceRef",
+]
+
+
+class Stage(StrEnum):
+    """Pipeline stages in funnel order (declaration order is the stage order)."""
+
+    AWARENESS = "awareness"
+    QUALIFIED = "qualified"
+    DISCOVERY = "discovery"
+    PROPOSAL = "proposal"
+    COMMIT = "commit"
+    CLOSED_WON = "closed_won"
+    CLOSED_LOST = "closed_lost"
+
+    @property
+    def is_closed(self) -> bool:
+        return self in (Stage.CLOSED_WON, Stage.CLOSED_LOST)
+
+    @property
+    def rank(self) -> int:
+        """Position in the funnel: awareness 0 … commit 4, closed_won 5, closed_lost 6."""
+        return list(Stage).index(self)
+
+
+class ForecastCategory(StrEnum):
+    PIPELINE = "pipeline"
+    BEST_CASE = "best_case"
+    COMMIT = "commit"
+    CLOSED = "closed"
+    OMITTED = "omitted"
+
+
+class NextStepStatus(StrEnum):
+    SUGGESTED = "suggested"
+    ACCEPTED = "accepted"
+    EDITED = "edited"
+    REJECTED = "rejected"
+    DONE = "done"
+
+
+class ObjectionStatus(StrEnum):
+    OPEN = "open"
+    ADDRESSED = "addressed"
+
+
+class EvidenceKind(StrEnum):
+    CALL = "call"
+    UTTERANCE = "utterance"
+    FIELD_CHANGE = "field_change"
+    DEAL_FIELD = "deal_field"
+
+
+class RiskCode(StrEnum):
+    """Risk factor codes (contracts/api.md). Declaration order breaks ties when sorting factors."""
+
+    NO_BUYER_ACTIVITY = "no_buyer_activity"
+    NO_DECISION_MAKER = "no_decision_maker"
+    DECISION_MAKER_ABSENT = "decision_maker_absent"
+    NO_NEXT_STEP = "no_next_step"
+    NEXT_STEP_OVERDUE = "next_step_overdue"
+    CLOSE_DATE_PUSHED = "close_date_pushed"
+    SINGLE_THREADED = "single_threaded"
+    STALLED_IN_STAGE = "stalled_in_stage"
+    OPEN_OBJECTIONS = "open_objections"
+    STAGE_CRITERIA_UNMET = "stage_criteria_unmet"
+
+
+class RiskLevel(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class CriterionCode(StrEnum):
+    """Stage entry criteria; descriptions and predicates live in `signals.stages`."""
+
+    BUYER_ENGAGED = "buyer_engaged"
+    PAIN_IDENTIFIED = "pain_identified"
+    DECISION_MAKER_KNOWN = "decision_maker_known"
+    AMOUNT_SET = "amount_set"
+    CLOSE_DATE_SET = "close_date_set"
+    ECONOMIC_BUYER_ON_CALL = "economic_buyer_on_call"
+    CONFIRMED_NEXT_STEP = "confirmed_next_step"
+
+
+@dataclass(frozen=True, slots=True)
+class CloseDateChange:
+    at: dt.datetime
+    from_date: dt.date | None
+    to_date: dt.date | None
+
+    @property
+    def is_push(self) -> bool:
+        """A push moves an existing close date later; setting or clearing one is not a push."""
+        return self.from_date is not None and self.to_date is not None and self.to_date > self.from_date
+
+
+@dataclass(frozen=True, slots=True)
+class StageChange:
+    at: dt.datetime
+    from_stage: Stage | None
+    to_stage: Stage
+    by: str | None = None
+    override_reason: str | None = None  # set when the move bypassed unmet criteria
+
+
+@dataclass(frozen=True, slots=True)
+class CallEvidence:
+    call_id: str
+    at: dt.datetime
+    buyer_spoke: bool
+    buyer_speakers: tuple[str, ...] = ()
+    rep_speakers: tuple[str, ...] = ()
+    duration_s: float | None = None
+    reflected_at: dt.datetime | None = None  # when the deal was first updated from this call
+
+
+@dataclass(frozen=True, slots=True)
+class StakeholderState:
+    """A buyer-side contact on the deal."""
+
+    contact_id: str
+    name: str
+    title: str | None = None
+    role: StakeholderRole | None = None
+    decision_maker: bool = False
+    on_calls: int = 0
+    last_engaged_at: dt.datetime | None = None
+
+    @property
+    def is_decision_maker(self) -> bool:
+        return self.decision_maker or self.role in (
+            StakeholderRole.ECONOMIC_BUYER,
+            StakeholderRole.DECISION_MAKER,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NextStepState:
+    id: str
+    text: str
+    call_id: str | None = None
+    utterance: int | None = None
+    due: dt.date | None = None
+    status: NextStepStatus = NextStepStatus.SUGGESTED
+    confirmed: bool = False
+    owner_side: OwnerSide = OwnerSide.UNKNOWN
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (NextStepStatus.SUGGESTED, NextStepStatus.ACCEPTED, NextStepStatus.EDITED)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectionState:
+    id: str
+    call_id: str | None
+    utterance: int | None
+    category: ObjectionCategory
+    status: ObjectionStatus
+    raised_at: dt.datetime
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UtteranceRef:
+    call_id: str
+    utterance: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MethodologyEvidence:
+    """Evidence per framework element: element -> utterances that cover it."""
+
+    framework: Framework
+    elements: Mapping[str, tuple[UtteranceRef, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DealState:
+    id: str
+    stage: Stage
+    created_at: dt.datetime
+    amount: float | None = None
+    currency: str = "USD"
+    close_date: dt.date | None = None
+    forecast_category: ForecastCategory | None = None  # None: the stage's default
+    probability: int | None = None  # 0..100 override; None: the stage's default
+    owner: str | None = None
+    stage_entered_at: dt.datetime | None = None  # None: created_at
+    close_date_changes: tuple[CloseDateChange, ...] = ()
+    stage_changes: tuple[StageChange, ...] = ()
+    calls: tuple[CallEvidence, ...] = ()
+    stakeholders: tuple[StakeholderState, ...] = ()
+    next_steps: tuple[NextStepState, ...] = ()
+    objections: tuple[ObjectionState, ...] = ()
+    methodology: MethodologyEvidence | None = None
+    pain_identified: bool = False
+    last_buyer_activity: dt.datetime | None = None  # e.g. an email reply synced from the CRM
+    name: str | None = None
+
+    @property
+    def entered_stage_at(self) -> dt.datetime:
+        """stage_entered_at, else the latest recorded move into the stage, else created_at."""
+        if self.stage_entered_at is not None:
+            return self.stage_entered_at
+        moves = [c.at for c in self.stage_changes if c.to_stage == self.stage]
+        return max(moves, default=self.created_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    kind: EvidenceKind
+    call_id: str | None = None
+    utterance: int | None = None
+    field: str | None = None
+    at: dt.datetime | None = None
+    value: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": str(self.kind),
+            "call_id": self.call_id,
+            "utterance": self.utterance,
+            "field": self.field,
+            "at": self.at.isoformat() if self.at else None,
+            "value": self.value,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RiskFactor:
+    code: RiskCode
+    points: int
+    detail: str
+    evidence: tuple[Evidence, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": str(self.code),
+            "points": self.points,
+            "detail": self.detail,
+            "evidence": [e.to_dict() for e in self.evidence],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RiskScore:
+    """`score` = min(cap, sum of factor points); `capped` says the sum exceeded the cap."""
+
+    score: int
+    level: RiskLevel
+    factors: tuple[RiskFactor, ...] = ()
+    capped: bool = False
+    raw_points: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the contract's `risk` object (plus `capped` and `raw_points`)."""
+        return {
+            "score": self.score,
+            "level": str(self.level),
+            "factors": [f.to_dict() for f in self.factors],
+            "capped": self.capped,
+            "raw_points": self.raw_points,
+        }
