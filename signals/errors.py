@@ -28,3 +28,7 @@ class PeriodError(SignalsError):
 
 class MixedCurrencyError(SignalsError):
     """Deals in more than one currency were summed without choosing one."""
+
+
+class NaiveDatetimeError(SignalsError, ValueError):
+    """A datetime without a timezone was given where an aware one is required."""

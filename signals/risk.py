@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from signals.config import RiskConfig
+from signals.errors import NaiveDatetimeError
 from signals.factors import FACTORS
 from signals.types import DealState, RiskCode, RiskFactor, RiskLevel, RiskScore, Stage
 
@@ -22,7 +23,7 @@ _ORDER = {code: i for i, code in enumerate(RiskCode)}
 def require_aware(now: dt.datetime) -> None:
     """Reject naive datetimes: comparing them with stored aware ones would be wrong or fail."""
     if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware (e.g. datetime.now(UTC))")
+        raise NaiveDatetimeError("now must be timezone-aware (e.g. datetime.now(UTC))")
 
 
 def risk_level(score: int, config: RiskConfig) -> RiskLevel:

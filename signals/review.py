@@ -1,0 +1,166 @@
+"""The manager's weekly pipeline review, as one pure function over a team's deals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+from extract.types import OwnerSide
+from signals.config import RiskConfig
+from signals.errors import PeriodError
+from signals.factors import open_next_steps
+from signals.forecast import PeriodCoverage, pipeline_coverage
+from signals.health import HygieneIssue, hygiene_issues
+from signals.periods import Period, PeriodKind, parse_period, quarter_of
+from signals.risk import require_aware, score_deal
+from signals.types import DealState, NextStepStatus, RiskLevel, RiskScore, Stage
+
+__all__ = ["AtRiskDeal", "DueNextStep", "Movement", "WeeklyReview", "weekly_review"]
+
+
+@dataclass(frozen=True, slots=True)
+class AtRiskDeal:
+    deal_id: str
+    name: str | None
+    owner: str | None
+    stage: Stage
+    amount: float | None
+    currency: str
+    close_date: dt.date | None
+    risk: RiskScore
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    deal_id: str
+    at: dt.datetime
+    from_stage: Stage | None
+    to_stage: Stage
+    by: str | None
+    override_reason: str | None  # why a move bypassed unmet criteria; None for regular moves
+    forward: bool  # later in the funnel (closing lost counts as forward)
+
+
+@dataclass(frozen=True, slots=True)
+class DueNextStep:
+    deal_id: str
+    next_step_id: str
+    text: str
+    due: dt.date
+    confirmed: bool
+    status: NextStepStatus
+    owner_side: OwnerSide
+    call_id: str | None
+    utterance: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyReview:
+    week: str
+    at_risk: tuple[AtRiskDeal, ...]  # medium or high risk, riskiest first
+    movement: tuple[Movement, ...]  # stage changes during the week, in time order
+    next_steps: tuple[DueNextStep, ...]  # open, dated, due this or next week
+    coverage: tuple[PeriodCoverage, ...]  # this and next quarter (per currency)
+    hygiene: tuple[HygieneIssue, ...]
+
+
+def _at_risk(deals: Sequence[DealState], risks: Mapping[str, RiskScore]) -> list[AtRiskDeal]:
+    rows = [
+        AtRiskDeal(d.id, d.name, d.owner, d.stage, d.amount, d.currency, d.close_date, risks[d.id])
+        for d in deals
+        if risks[d.id].level != RiskLevel.LOW
+    ]
+    return sorted(rows, key=lambda r: (-r.risk.score, -(r.amount or 0.0), r.deal_id))
+
+
+def _movement(deals: Sequence[DealState], week: Period) -> list[Movement]:
+    rows = [
+        Movement(
+            d.id, c.at, c.from_stage, c.to_stage, c.by, c.override_reason, _forward(c.from_stage, c.to_stage)
+        )
+        for d in deals
+        for c in d.stage_changes
+        if week.contains(c.at.astimezone(dt.UTC).date())
+    ]
+    return sorted(rows, key=lambda m: (m.at, m.deal_id))
+
+
+def _forward(from_stage: Stage | None, to_stage: Stage) -> bool:
+    return from_stage is None or to_stage.rank > from_stage.rank
+
+
+def _next_steps(deals: Sequence[DealState], week: Period, config: RiskConfig) -> list[DueNextStep]:
+    until = week.start + dt.timedelta(days=14)
+    rows = [
+        DueNextStep(d.id, n.id, n.text, n.due, n.confirmed, n.status, n.owner_side, n.call_id, n.utterance)
+        for d in deals
+        for n in open_next_steps(d, config)
+        if n.due is not None and week.start <= n.due < until
+    ]
+    return sorted(rows, key=lambda r: (r.due, r.deal_id, r.next_step_id))
+
+
+def _coverage(
+    deals: Sequence[DealState],
+    week: Period,
+    config: RiskConfig,
+    scores: Mapping[str, int],
+    quotas: Mapping[str, float],
+    currency: str | None,
+) -> list[PeriodCoverage]:
+    currencies = sorted({d.currency for d in deals}) or [currency or "USD"]
+    this_quarter = quarter_of(week.start)
+    rows = []
+    for period in (this_quarter, this_quarter.next()):
+        for cur in currencies:
+            # A quota is in one currency: the one asked for, or the team's only one.
+            quota = quotas.get(period.label) if cur == currency or len(currencies) == 1 else None
+            rows.append(
+                pipeline_coverage(
+                    deals, period=period, quota=quota, config=config, scores=scores, currency=cur
+                )
+            )
+    return rows
+
+
+def weekly_review(
+    deals: Sequence[DealState],
+    *,
+    team_owner_ids: Collection[str],
+    week: str,
+    now: dt.datetime,
+    config: RiskConfig,
+    quotas: Mapping[str, float] | None = None,
+    currency: str | None = None,
+) -> WeeklyReview:
+    """Build the weekly review for the deals owned by a team.
+
+    Args:
+        deals: any deals; only those whose owner is in team_owner_ids are reviewed.
+        team_owner_ids: owners on the manager's team.
+        week: ISO week "YYYY-Www"; next steps due that week or the next are listed.
+        now: when risk is scored (timezone-aware).
+        config: risk and forecast settings.
+        quotas: period label ("2026-Q3") -> quota, for the coverage ratio.
+        currency: the quotas' currency when the team's deals mix currencies.
+
+    Returns:
+        WeeklyReview with at-risk deals, movement, due next steps, coverage and hygiene.
+    """
+    require_aware(now)
+    period = parse_period(week)
+    if period.kind != PeriodKind.WEEK:
+        raise PeriodError(f"week must be an ISO week like 2026-W14, got {week!r}")
+    team = [d for d in deals if d.owner is not None and d.owner in team_owner_ids]
+    live = [d for d in team if not d.stage.is_closed]
+    risks = {d.id: score_deal(d, now=now, config=config) for d in live}
+    scores = {deal_id: r.score for deal_id, r in risks.items()}
+    return WeeklyReview(
+        week=period.label,
+        at_risk=tuple(_at_risk(live, risks)),
+        movement=tuple(_movement(team, period)),
+        next_steps=tuple(_next_steps(live, period, config)),
+        coverage=tuple(_coverage(team, period, config, scores, quotas or {}, currency)),
+        hygiene=hygiene_issues(team, now=now),
+    )
