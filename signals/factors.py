@@ -85,7 +85,12 @@ def no_decision_maker(deal: DealState, _now: dt.datetime, config: RiskConfig) ->
     if any(s.is_decision_maker for s in deal.stakeholders):
         return None
     names = ", ".join(s.name for s in deal.stakeholders) or "none"
-    detail = f"No decision-maker among the deal's {_plural(len(deal.stakeholders), 'contact')}"
+    count = len(deal.stakeholders)
+    detail = (
+        f"No decision-maker among the deal's {_plural(count, 'contact')}"
+        if count
+        else "No contacts on the deal"
+    )
     ev = Evidence(_K.DEAL_FIELD, field="stakeholders", value=names)
     return RiskFactor(RiskCode.NO_DECISION_MAKER, config.weight(RiskCode.NO_DECISION_MAKER), detail, (ev,))
 
