@@ -1,7 +1,7 @@
 """Errors raised while extracting insights.
 
-    ExtractError
-    └── ModelLoadError   a bundled model or trained head cannot be loaded
+ExtractError
+└── ModelLoadError   a bundled model or trained head cannot be loaded
 """
 
 from __future__ import annotations

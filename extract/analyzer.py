@@ -1,0 +1,137 @@
+"""The extract stage's entry point: `Analyzer.load(options)` once, then `analyze(transcript)`.
+
+analyzer = Analyzer.load(ExtractOptions(framework="MEDDICC"))
+insights = analyzer.analyze(transcript)      # deterministic: same input, same output
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spacy.language import Language
+
+from extract.engine import Encoder, MiniLMEncoder, NullEncoder
+from extract.heads import HEADS_DIR, HeadSet, load_heads
+from extract.mentions import extract_mentions
+from extract.methodology import assess
+from extract.metrics import call_metrics, speaker_metrics
+from extract.next_steps import extract_next_steps
+from extract.objections import extract_objections
+from extract.pipeline import build_nlp
+from extract.represent import Represented, represent
+from extract.stakeholders import extract_stakeholders
+from extract.types import CallInfo, Framework, Insights, UtteranceOut
+from transcribe.types import Transcript
+
+DEFAULT_COMPETITORS: tuple[str, ...] = (
+    "Gong", "Chorus", "Clari", "Salesloft", "Outreach", "Avoma", "Fireflies", "Otter", "Jiminny", "Wingman",
+    "ExecVision", "People.ai", "ZoomInfo", "Apollo", "HubSpot", "Salesforce", "Zoom Revenue Accelerator",
+    "Revenue.io", "Mindtickle", "Highspot", "Seismic", "Pipedrive",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractOptions:
+    """How insights are extracted. Stage code receives these; it never reads the environment."""
+
+    framework: str = "MEDDICC"  # "MEDDICC" | "BANT" | "SPICED"
+    competitors: tuple[str, ...] = DEFAULT_COMPETITORS
+    heads_dir: str | None = None  # None: the heads shipped in extract/heads/
+    use_encoder: bool = True  # False: rule-feature heads only (no sentence encoder)
+    threads: int | None = None  # torch threads for the encoder; None keeps torch's default
+
+
+class Analyzer:
+    """Holds the spaCy pipeline, the encoder and the trained heads, loaded once."""
+
+    def __init__(
+        self, options: ExtractOptions, nlp: Language, encoder: Encoder, heads: HeadSet, manifest: Any
+    ) -> None:
+        self.options = options
+        self.nlp = nlp
+        self.encoder = encoder
+        self.heads = heads
+        self.framework = Framework(options.framework)
+        self.versions = {
+            "heads": str(manifest.get("data_hash", "")),
+            "encoder": encoder.name,
+            "variant": heads.variant,
+        }
+
+    @classmethod
+    def load(cls, options: ExtractOptions) -> Analyzer:
+        """Load spaCy, the encoder (unless disabled) and the heads.
+
+        Args:
+            options: extraction options.
+
+        Returns:
+            A ready analyzer.
+
+        Raises:
+            ModelLoadError: a model package or the heads cannot be loaded.
+        """
+        heads_dir = Path(options.heads_dir) if options.heads_dir else HEADS_DIR
+        variant = "full" if options.use_encoder else "rules"
+        heads, manifest = load_heads(heads_dir, variant)
+        encoder: Encoder = MiniLMEncoder(options.threads) if options.use_encoder else NullEncoder()
+        return cls(options, build_nlp(), encoder, heads, manifest)
+
+    def represent(self, transcript: Transcript) -> Represented:
+        """Run spaCy and the encoder over the transcript."""
+        return represent(transcript, self.nlp, self.encoder)
+
+    def analyze(self, transcript: Transcript) -> Insights:
+        """Extract next steps, stakeholders, objections, mentions, methodology and talk metrics.
+
+        Args:
+            transcript: the call.
+
+        Returns:
+            The call's insights (contracts/call-insights.md).
+        """
+        rep = self.represent(transcript)
+        x = rep.full if self.heads.variant == "full" else rep.rules
+        ns_head, obj_head = self.heads["next_step"], self.heads["objection"]
+        names = {p.name: p.name for p in transcript.participants}
+        next_steps = extract_next_steps(rep.views, rep.docs, ns_head.proba(x), ns_head.threshold, names)
+        objections = extract_objections(
+            rep.views, obj_head.proba(x), self.heads["objection_category"].proba(x), obj_head.threshold
+        )
+        stakeholders = extract_stakeholders(rep.views, rep.docs, rep.sides)
+        mentions = extract_mentions(rep.views, rep.docs, self.options.competitors)
+        speakers = speaker_metrics(transcript, rep.sides)
+        return Insights(
+            call=CallInfo(
+                id=transcript.id or "call",
+                date=transcript.date,
+                duration_s=round(transcript.end_s, 2),
+                language=transcript.language,
+                title=transcript.title,
+            ),
+            speakers=speakers,
+            utterances=_utterances(transcript, rep.sides),
+            next_steps=next_steps,
+            stakeholders=stakeholders,
+            objections=objections,
+            mentions=mentions,
+            methodology=assess(self.framework, rep.views, mentions, stakeholders, objections),
+            metrics=call_metrics(transcript, speakers, rep.sides),
+            versions=dict(self.versions),
+        )
+
+
+def _utterances(transcript: Transcript, sides: dict[str, str]) -> tuple[UtteranceOut, ...]:
+    return tuple(
+        UtteranceOut(
+            index=i,
+            speaker=u.speaker,
+            side=sides.get(u.speaker, "unknown"),
+            start=u.start,
+            end=u.end,
+            text=u.text,
+        )
+        for i, u in enumerate(transcript.utterances)
+    )

@@ -1,0 +1,80 @@
+"""`dealsignal_people`: people mentioned in an utterance, with the title said next to them.
+
+Titles come from the entity ruler (label TITLE, patterns/titles.jsonl), so "CFO" is never an
+ORG. A TITLE within a few tokens of a PERSON ("Sarah Chen, our CFO", "our CFO Sarah") is
+attached to that person; a lone "our CFO" becomes a title-only mention.
+Results: `doc.spans["people"]` (PERSON spans, `span._.title`) and `doc.spans["titles"]`.
+"""
+
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+if not Span.has_extension("title"):
+    Span.set_extension("title", default=None)
+
+_WINDOW = 4
+
+
+class PeopleLinker:
+    """Attach TITLE entities to the nearest PERSON entity."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        people = [e for e in doc.ents if e.label_ == "PERSON"]
+        titles = [e for e in doc.ents if e.label_ == "TITLE"]
+        people += [s for s in (_proper_next_to(doc, t) for t in titles) if s is not None and _free(s, people)]
+        people.sort(key=lambda s: s.start)
+        for title in titles:
+            person = _nearest(title, people)
+            if person is not None and person._.title is None:
+                person._.title = _title_text(doc, title)
+        doc.spans["people"] = people
+        doc.spans["titles"] = titles
+        return doc
+
+
+def _proper_next_to(doc: Doc, title: Span) -> Span | None:
+    """Find a name the NER missed beside a title ("Elena, our CTO", "our cfo sarah chen")."""
+    for start, step in ((title.end, 1), (title.start - 1, -1)):
+        i = start
+        while 0 <= i < len(doc) and (doc[i].is_punct or doc[i].lower_ in {"our", "the", "my", "their"}):
+            i += step
+        j = i
+        while 0 <= j < len(doc) and doc[j].tag_ in {"NNP", "NNPS"} and doc[j].ent_type_ != "TITLE":
+            j += step
+        if j != i and abs(j - i) <= 3:
+            lo, hi = (i, j) if step > 0 else (j + 1, i + 1)
+            return Span(doc, lo, hi, label="PERSON")
+    return None
+
+
+def _free(span: Span, people: list[Span]) -> bool:
+    return all(span.end <= p.start or span.start >= p.end for p in people)
+
+
+def _nearest(title: Span, people: list[Span]) -> Span | None:
+    best: tuple[int, Span] | None = None
+    for person in people:
+        gap = title.start - person.end if title.start >= person.end else person.start - title.end
+        between = title.doc[min(title.end, person.end) : max(title.start, person.start)]
+        if gap > _WINDOW or any(t.lower_ in {"and", "but", "."} or t.pos_ == "VERB" for t in between):
+            continue
+        if best is None or gap < best[0]:
+            best = (gap, person)
+    return best[1] if best else None
+
+
+def _title_text(doc: Doc, title: Span) -> str:
+    """Return the title, extended by an "of X" / "for X" complement ("VP of Engineering")."""
+    end = title.end
+    if end + 1 < len(doc) and doc[end].lower_ in {"of", "for"} and doc[end + 1].pos_ in {"NOUN", "PROPN"}:
+        end += 2
+    text = doc[title.start : end].text
+    return text.upper() if len(text) <= 4 and text.isalpha() else text
+
+
+@Language.factory("dealsignal_people", assigns=["doc.spans"], requires=["doc.ents"])
+def make_people(nlp: Language, name: str) -> PeopleLinker:  # noqa: ARG001
+    """Create the person/title linker."""
+    return PeopleLinker()

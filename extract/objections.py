@@ -1,0 +1,69 @@
+"""Objections: buyer concerns that stand in the way of the deal, in 8 categories.
+
+A binary head finds them, a category head names them; an objection is `addressed` when a
+rep answered it and the buyer then accepted the answer ("Oh okay, that works").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from extract import cues
+from extract.features import UtteranceView
+from extract.types import Objection
+
+CATEGORIES = ("pricing", "timing", "authority", "need", "competition", "security", "integration", "contract")
+
+
+def extract_objections(
+    views: list[UtteranceView],
+    proba: NDArray[np.float64],
+    category_proba: NDArray[np.float64],
+    threshold: float,
+) -> tuple[Objection, ...]:
+    """Return objections raised by buyer-side (or unknown-side) speakers.
+
+    Args:
+        views: utterance views.
+        proba: P(objection) per utterance.
+        category_proba: per utterance, probabilities over CATEGORIES.
+        threshold: decision threshold from the manifest.
+    """
+    out = []
+    for i, v in enumerate(views):
+        if v.side == "rep" or proba[i] < threshold:
+            continue
+        k = int(np.argmax(category_proba[i]))
+        accepted_at = addressed_at(views, i)
+        out.append(
+            Objection(
+                utterance=i,
+                category=CATEGORIES[k],
+                text=v.text,
+                addressed=accepted_at is not None,
+                confidence=round(float(proba[i] * category_proba[i][k]), 3),
+                addressed_by=accepted_at,
+            )
+        )
+    return tuple(out)
+
+
+def addressed_at(views: list[UtteranceView], i: int, horizon: int = 5) -> int | None:
+    """Return the buyer utterance accepting a rep's answer to objection `i`, if any."""
+    buyer = views[i].side
+    answered = False
+    for w in views[i + 1 : i + 1 + horizon]:
+        if w.side == "rep" or (buyer == "unknown" and w.speaker != views[i].speaker):
+            answered = True
+            continue
+        if w.side != buyer and buyer != "unknown":
+            continue
+        if not answered:
+            continue
+        head = " ".join(w.clean.split()[:12])
+        if cues.ACCEPTANCE.search(head) and not cues.count(cues.CONCERN, head.replace("but", "")) > 1:
+            return w.index
+        if cues.count(cues.CONCERN, w.clean) or "?" in w.text:
+            return None
+    return None

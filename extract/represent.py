@@ -1,0 +1,78 @@
+"""Turn a transcript into per-utterance views, spaCy docs and head inputs (shared by the
+analyzer and by training, so both see exactly the same features)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from extract import cues
+from extract.engine import Encoder
+from extract.features import UtteranceView, rule_features
+from extract.sides import speaker_sides
+from transcribe.types import Transcript
+
+
+@dataclass(frozen=True, slots=True)
+class Represented:
+    """A transcript as the extractors and heads see it."""
+
+    views: list[UtteranceView]
+    docs: list[Doc]
+    sides: dict[str, str]
+    full: NDArray[np.float32]  # embeddings (utterance, previous, next) + rule features
+    rules: NDArray[np.float32]
+
+
+def represent(transcript: Transcript, nlp: Language, encoder: Encoder) -> Represented:
+    """Run spaCy and the encoder over every utterance, once.
+
+    Args:
+        transcript: the call.
+        nlp: the pipeline from `extract.pipeline.build_nlp`.
+        encoder: the sentence encoder (or a `NullEncoder`).
+
+    Returns:
+        Views, docs, sides and the head input matrices.
+    """
+    sides = speaker_sides(transcript)
+    cleaned = [cues.clean(u.text) for u in transcript.utterances]
+    docs = list(nlp.pipe(_docs(nlp, cleaned, transcript), batch_size=256))
+    views = [
+        UtteranceView(
+            index=i,
+            speaker=u.speaker,
+            side=sides.get(u.speaker, "unknown"),
+            text=u.text,
+            clean=cleaned[i],
+            due_text=doc._.due_text,
+            authority=len(doc.spans["authority"]),
+            people=len(doc.spans["people"]),
+            titles=len(doc.spans["titles"]),
+        )
+        for i, (u, doc) in enumerate(zip(transcript.utterances, docs, strict=True))
+    ]
+    rules = rule_features(views)
+    emb = encoder.encode(cleaned)
+    return Represented(views=views, docs=docs, sides=sides, full=stack(emb, rules), rules=rules)
+
+
+def stack(emb: NDArray[np.float32], rules: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Concatenate each utterance's embedding with its neighbours' and its rule features."""
+    zero = np.zeros((1, emb.shape[1]), dtype=np.float32)
+    prev = np.vstack([zero, emb[:-1]]) if len(emb) else emb
+    nxt = np.vstack([emb[1:], zero]) if len(emb) else emb
+    return np.hstack([emb, prev, nxt, rules]).astype(np.float32)
+
+
+def _docs(nlp: Language, texts: list[str], transcript: Transcript) -> list[Doc]:
+    docs = []
+    for text in texts:
+        doc = nlp.make_doc(text)
+        doc.user_data["call_date"] = transcript.date
+        docs.append(doc)
+    return docs
