@@ -1,0 +1,87 @@
+"""Orchestration: a call's file becomes a transcript, the transcript becomes insights.
+
+The only module that chains the stages (transcribe -> extract -> signals -> models).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+from api.engines import Engines
+from extract.types import Insights
+from transcribe.errors import TranscriptFormatError
+from transcribe.importers import detect_transcript_kind, parse_transcript
+from transcribe.types import Participant, Transcript, TranscribeOptions
+
+AUDIO_SUFFIXES = frozenset(
+    {".wav", ".flac", ".mp3", ".m4a", ".aac", ".mp4", ".ogg", ".oga", ".opus", ".webm", ".amr", ".3gp", ".wma"}
+)
+TRANSCRIPT_SUFFIXES = frozenset({".json", ".vtt", ".srt", ".txt", ".text"})
+
+ProgressFn = Callable[[float, float], None]
+
+
+def is_transcript(data_head: bytes, filename: str) -> bool:
+    """Tell a transcript from audio by its first bytes and, failing that, by its name."""
+    suffix = Path(filename).suffix.lower()
+    if suffix in AUDIO_SUFFIXES:
+        return False
+    try:
+        text = data_head.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return False
+    return detect_transcript_kind(text, filename) is not None or suffix in TRANSCRIPT_SUFFIXES
+
+
+def read_call(
+    path: Path,
+    *,
+    engines: Engines,
+    date: dt.date | None,
+    options: TranscribeOptions | None = None,
+    progress: ProgressFn | None = None,
+    display_name: str | None = None,
+) -> Transcript:
+    """Read a call from a file: parse a transcript, or transcribe a recording.
+
+    Args:
+        path: the file (its bytes decide its type; the name only breaks ties).
+        engines: the process's models.
+        date: the call's date; for audio, today when absent.
+        options: per-call transcription options (rep channel, speakers, participants).
+        progress: called with (audio seconds done, total) while transcribing.
+        display_name: the name to use in errors (an upload's original file name).
+
+    Returns:
+        The call's transcript.
+    """
+    name = display_name or path.name
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if not head:
+        raise TranscriptFormatError("", f"{name} is empty")
+    if is_transcript(head, name):
+        participants = options.participants if options else ()
+        return parse_transcript(path.read_bytes(), filename=name, date=date, participants=participants)
+    call_date = date or dt.datetime.now(dt.UTC).date()
+    return engines.transcriber().transcribe(path, date=call_date, options=options, progress=progress)
+
+
+def analyze(transcript: Transcript, *, engines: Engines, framework: str | None = None) -> Insights:
+    """Extract the call's insights."""
+    return engines.analyzer(framework).analyze(transcript)
+
+
+def parse_participants(specs: list[str]) -> tuple[Participant, ...]:
+    """Parse `Name=rep|buyer` specs given on the command line or with an upload."""
+    from transcribe.types import Side
+
+    participants = []
+    for spec in specs:
+        name, _, side = spec.rpartition("=")
+        if not name or side not in {s.value for s in Side}:
+            raise TranscriptFormatError("participants", f"{spec!r} is not 'Name=rep' or 'Name=buyer'")
+        participants.append(Participant(name=name.strip(), side=Side(side)))
+    return tuple(participants)

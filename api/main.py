@@ -1,0 +1,62 @@
+"""The FastAPI application: settings, database, models and the call runner live for its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.config import Settings, get_settings
+from api.engines import Engines
+from api.problems import install_problem_handlers
+from api.routes import calls, crm, deals, health, next_steps
+from api.runner import InProcessRunner
+from models.db import make_engine, migrate
+
+API_DESCRIPTION = """
+DealSignal listens to sales calls and keeps deals honest: next steps, stakeholders,
+objections and an explainable risk score, from what buyers actually said.
+
+Authenticate with `Authorization: Bearer <api key>` (create keys with `dealsignal users create`).
+Errors are `application/problem+json`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application; `dealsignal serve` runs it under uvicorn."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.resolved_database_url)
+        migrate(engine)
+        engines = Engines(settings)
+        runner = InProcessRunner(
+            engine=engine,
+            engines=engines,
+            workers=settings.runner.workers,
+            poll_interval_s=settings.runner.poll_interval_s,
+        )
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.engines = engines
+        app.state.runner = runner
+        runner.start()
+        try:
+            yield
+        finally:
+            runner.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="DealSignal",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    for module in (health, calls, deals, crm, next_steps):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,100 @@
+"""Process one queued call: transcribe (audio) -> extract -> update the deal -> store.
+
+Bad input fails the call with its reason; nothing is half-stored, because the results and
+the deal updates are written in one transaction by `crud.save_call_results`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from api import flows
+from api.engines import Engines
+from extract.errors import ExtractError
+from models import crud
+from models.enums import CallKind, CallStatus
+from models.tables import Call
+from transcribe.errors import TranscribeError
+from transcribe.json_format import transcript_from_json
+from transcribe.types import Participant, Side, Transcript
+
+log = logging.getLogger("dealsignal.processing")
+
+
+def process_call(call_id: int, *, engine: Engine, engines: Engines) -> None:
+    """Run a claimed call through the pipeline and record the outcome."""
+    try:
+        transcript = _transcript_for(call_id, engine=engine, engines=engines)
+        _set_status(engine, call_id, CallStatus.ANALYZING, 0.0)
+        insights = flows.analyze(transcript, engines=engines)
+        with Session(engine) as session:
+            call = _get(session, call_id)
+            crud.save_call_results(session, call=call, transcript=transcript, insights=insights)
+    except (TranscribeError, ExtractError) as exc:
+        _fail(engine, call_id, str(exc))
+    except Exception as exc:  # a bug must not kill the worker; the call records why it failed
+        log.exception("call %s failed", call_id)
+        _fail(engine, call_id, f"internal error: {type(exc).__name__}: {exc}")
+
+
+def _get(session: Session, call_id: int) -> Call:
+    call = crud.get_call(session, call_id=call_id)
+    if call is None:
+        raise LookupError(f"call {call_id} vanished")
+    return call
+
+
+def _transcript_for(call_id: int, *, engine: Engine, engines: Engines) -> Transcript:
+    with Session(engine) as session:
+        call = _get(session, call_id)
+        kind, stored, audio_path, options = call.kind, call.transcript, call.audio_path, dict(call.options)
+        date = call.date
+    if kind is CallKind.TRANSCRIPT:
+        if stored is None:
+            raise TranscribeError("the call has no stored transcript")
+        return transcript_from_json(stored)
+    if audio_path is None:
+        raise TranscribeError("the call has no stored recording")
+
+    def progress(done_s: float, total_s: float) -> None:
+        _set_status(engine, call_id, CallStatus.TRANSCRIBING, done_s / total_s if total_s else 0.0)
+
+    _set_status(engine, call_id, CallStatus.TRANSCRIBING, 0.0)
+    transcribe_options = _options(engines, options)
+    return flows.read_call(
+        Path(audio_path),
+        engines=engines,
+        date=date or dt.datetime.now(dt.UTC).date(),
+        options=transcribe_options,
+        progress=progress,
+    )
+
+
+def _options(engines: Engines, stored: dict[str, Any]) -> Any:
+    participants = tuple(
+        Participant(name=p["name"], side=Side(p.get("side", "unknown")), email=p.get("email"))
+        for p in stored.get("participants") or []
+    )
+    return replace(
+        engines.settings.transcribe.options(),
+        speakers=stored.get("speakers"),
+        rep_channel=stored.get("rep_channel") or engines.settings.transcribe.rep_channel,
+        participants=participants,
+    )
+
+
+def _set_status(engine: Engine, call_id: int, status: CallStatus, progress: float) -> None:
+    with Session(engine) as session:
+        crud.set_call_progress(session, call_id=call_id, status=status, progress=progress)
+
+
+def _fail(engine: Engine, call_id: int, reason: str) -> None:
+    with Session(engine) as session:
+        crud.fail_call(session, call_id=call_id, error=reason)
