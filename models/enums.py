@@ -1,8 +1,28 @@
-"""Value sets stored in the database (all `StrEnum`, stored by value)."""
+"""Value sets stored in the database (all `StrEnum`, stored by value).
+
+Sets the signals stage already defines are re-exported from there, so a deal's forecast
+category or a next step's status is one type from the database to the risk score.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from signals.types import ForecastCategory, NextStepStatus, ObjectionStatus, RiskLevel
+
+__all__ = [
+    "CallKind",
+    "CallSource",
+    "CallStatus",
+    "ChangeEntity",
+    "CloseDateSource",
+    "ForecastCategory",
+    "NextStepStatus",
+    "ObjectionStatus",
+    "ReviewDecision",
+    "RiskLevel",
+    "Role",
+]
 
 
 class Role(StrEnum):
@@ -10,20 +30,6 @@ class Role(StrEnum):
     MANAGER = "manager"
     LEADER = "leader"
     REVOPS = "revops"
-
-
-class ForecastCategory(StrEnum):
-    PIPELINE = "pipeline"
-    BEST_CASE = "best_case"
-    COMMIT = "commit"
-    CLOSED = "closed"
-    OMITTED = "omitted"
-
-
-class RiskLevel(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
 
 
 class CallSource(StrEnum):
@@ -45,24 +51,11 @@ class CallStatus(StrEnum):
     FAILED = "failed"
 
 
-class NextStepStatus(StrEnum):
-    SUGGESTED = "suggested"
-    ACCEPTED = "accepted"
-    EDITED = "edited"
-    REJECTED = "rejected"
-    DONE = "done"
-
-
 class ReviewDecision(StrEnum):
     ACCEPT = "accept"
     EDIT = "edit"
     REJECT = "reject"
     DONE = "done"
-
-
-class ObjectionStatus(StrEnum):
-    OPEN = "open"
-    ADDRESSED = "addressed"
 
 
 class CloseDateSource(StrEnum):

@@ -27,3 +27,7 @@ class VersionConflictError(ModelsError):
     def __init__(self, message: str, *, current_version: int | None = None) -> None:
         super().__init__(message)
         self.current_version = current_version
+
+
+class AlreadyExistsError(ModelsError):
+    """A row with the same unique key (email, external id) already exists."""

@@ -1,0 +1,305 @@
+"""Deals: CRM upserts with stage and close-date history, stage moves, risk, listing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select, update
+
+from models.crud.accounts import upsert_account, upsert_contact
+from models.crud.changes import record_change
+from models.crud.users import get_user_by_email
+from models.enums import ChangeEntity, CloseDateSource, ForecastCategory, RiskLevel
+from models.errors import NotFoundError, VersionConflictError
+from models.schemas import CrmDealUpsert
+from models.sqltypes import utcnow
+from models.tables import Deal, DealCloseDateHistory, DealStageHistory, Stakeholder, User
+from signals.stages import parse_stage
+from signals.types import RiskScore
+
+CRM_FIELDS = ("name", "account_id", "owner_id", "stage", "amount", "currency", "close_date")
+
+
+def get_deal(session: Session, *, deal_id: int) -> Deal | None:
+    """Get a deal by id."""
+    return session.get(Deal, deal_id)
+
+
+def get_deal_by_external_id(session: Session, *, external_id: str) -> Deal | None:
+    """Get a deal by its CRM id."""
+    return session.exec(select(Deal).where(Deal.external_id == external_id)).first()
+
+
+def bump_version(session: Session, *, deal: Deal, expected_version: int | None = None) -> None:
+    """Advance the deal's version atomically, refusing a stale `expected_version` (no commit)."""
+    base = deal.version if expected_version is None else expected_version
+    result = session.exec(
+        update(Deal)
+        .where(col(Deal.id) == deal.id, col(Deal.version) == base)
+        .values(version=base + 1, updated_at=utcnow())
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        current = session.exec(select(Deal.version).where(Deal.id == deal.id)).first()
+        raise VersionConflictError(
+            f"deal {deal.external_id} is at version {current}, not {base}; re-read it and retry",
+            current_version=current,
+        )
+
+
+def _owner(session: Session, email: str) -> User:
+    owner = get_user_by_email(session, email=email)
+    if owner is None:
+        raise NotFoundError(
+            f"owner_email {email!r} is not a DealSignal user; create it with `dealsignal users create`"
+        )
+    return owner
+
+
+def upsert_deal_from_crm(
+    session: Session,
+    *,
+    external_id: str,
+    data: CrmDealUpsert,
+    by_user: User | None = None,
+    expected_version: int | None = None,
+) -> tuple[Deal, bool]:
+    """Create or update a deal from the CRM; return it and whether it was created."""
+    try:
+        return _upsert_deal(session, external_id, data, by_user, expected_version)
+    except IntegrityError:
+        # A concurrent request created the same deal, account or contact first: retry as an update.
+        session.rollback()
+        return _upsert_deal(session, external_id, data, by_user, expected_version)
+
+
+def _upsert_deal(
+    session: Session,
+    external_id: str,
+    data: CrmDealUpsert,
+    by_user: User | None,
+    expected_version: int | None,
+) -> tuple[Deal, bool]:
+    owner = _owner(session, data.owner_email)
+    deal = get_deal_by_external_id(session, external_id=external_id)
+    if deal is not None and expected_version is not None and deal.version != expected_version:
+        raise VersionConflictError(
+            f"deal {external_id} is at version {deal.version}, not {expected_version}; re-read it and retry",
+            current_version=deal.version,
+        )
+    account = upsert_account(session, name=data.account)
+    created = deal is None
+    if deal is None:
+        deal = _create_deal(session, external_id=external_id, data=data, owner=owner, account_id=account.id)
+        changes: dict[str, Any] = {f: [None, getattr(deal, f)] for f in CRM_FIELDS if getattr(deal, f)}
+    else:
+        changes = _apply_crm_fields(session, deal=deal, data=data, owner=owner, account_id=account.id)
+    _record_history(session, deal=deal, changes=changes, by_user_id=by_user.id if by_user else None)
+    if _add_contacts(session, deal=deal, account=account, data=data):
+        changes["stakeholders"] = "added"
+    if changes and not created:
+        bump_version(session, deal=deal, expected_version=expected_version)
+    if changes:
+        record_change(
+            session,
+            entity=ChangeEntity.DEAL,
+            entity_id=_id(deal),
+            type="created" if created else "updated",
+            data={"external_id": external_id, "changes": changes},
+        )
+    session.commit()
+    session.refresh(deal)
+    return deal, created
+
+
+def _id(deal: Deal) -> int:
+    assert deal.id is not None
+    return deal.id
+
+
+def _create_deal(
+    session: Session, *, external_id: str, data: CrmDealUpsert, owner: User, account_id: int | None
+) -> Deal:
+    assert owner.id is not None and account_id is not None
+    deal = Deal(
+        external_id=external_id,
+        name=data.name,
+        account_id=account_id,
+        owner_id=owner.id,
+        stage=data.stage,
+        amount=data.amount,
+        currency=data.currency,
+        close_date=data.close_date,
+        forecast_category=data.forecast_category or ForecastCategory.PIPELINE,
+        probability=data.probability,
+    )
+    session.add(deal)
+    session.flush()
+    return deal
+
+
+def _apply_crm_fields(
+    session: Session, *, deal: Deal, data: CrmDealUpsert, owner: User, account_id: int | None
+) -> dict[str, Any]:
+    incoming: dict[str, Any] = data.model_dump(include={"name", "stage", "amount", "currency", "close_date"})
+    incoming.update(owner_id=owner.id, account_id=account_id)
+    for optional in ("forecast_category", "probability"):  # absent means "leave as is"
+        if getattr(data, optional) is not None:
+            incoming[optional] = getattr(data, optional)
+    changes = {
+        field: [getattr(deal, field), value]
+        for field, value in incoming.items()
+        if getattr(deal, field) != value
+    }
+    deal.sqlmodel_update({field: new for field, (_old, new) in changes.items()})
+    session.flush()
+    return changes
+
+
+def _record_history(session: Session, *, deal: Deal, changes: dict[str, Any], by_user_id: int | None) -> None:
+    now = utcnow()
+    if "stage" in changes:
+        from_stage = changes["stage"][0]
+        session.add(
+            DealStageHistory(
+                deal_id=_id(deal), from_stage=from_stage, to_stage=deal.stage, at=now, by_user_id=by_user_id
+            )
+        )
+        deal.stage_entered_at = now
+    if "close_date" in changes:
+        old, new = changes["close_date"]
+        session.add(
+            DealCloseDateHistory(
+                deal_id=_id(deal),
+                from_date=old,
+                to_date=new,
+                at=now,
+                by_user_id=by_user_id,
+                source=CloseDateSource.CRM,
+            )
+        )
+
+
+def _add_contacts(session: Session, *, deal: Deal, account: Any, data: CrmDealUpsert) -> bool:
+    added = False
+    for contact_in in data.contacts:
+        contact = upsert_contact(
+            session, account=account, name=contact_in.name, email=contact_in.email, title=contact_in.title
+        )
+        added |= ensure_stakeholder(session, deal=deal, contact_id=contact.id) is not None
+    return added
+
+
+def ensure_stakeholder(session: Session, *, deal: Deal, contact_id: int | None) -> Stakeholder | None:
+    """Add the contact to the deal's stakeholders; return the new row, or None if already there."""
+    assert contact_id is not None
+    existing = session.exec(
+        select(Stakeholder).where(Stakeholder.deal_id == deal.id, Stakeholder.contact_id == contact_id)
+    ).first()
+    if existing is not None:
+        return None
+    stakeholder = Stakeholder(deal_id=_id(deal), contact_id=contact_id)
+    session.add(stakeholder)
+    session.flush()
+    return stakeholder
+
+
+def change_deal_stage(
+    session: Session,
+    *,
+    deal: Deal,
+    stage: str,
+    by_user: User | None,
+    override_reason: str | None = None,
+    expected_version: int | None = None,
+) -> Deal:
+    """Move a deal to `stage`, recording who moved it and any override reason."""
+    new_stage = parse_stage(stage).value
+    if new_stage == deal.stage:
+        return deal
+    old_stage, now = deal.stage, utcnow()
+    deal.stage, deal.stage_entered_at = new_stage, now
+    session.add(
+        DealStageHistory(
+            deal_id=_id(deal),
+            from_stage=old_stage,
+            to_stage=new_stage,
+            at=now,
+            by_user_id=by_user.id if by_user else None,
+            override_reason=override_reason,
+        )
+    )
+    bump_version(session, deal=deal, expected_version=expected_version)
+    record_change(
+        session,
+        entity=ChangeEntity.DEAL,
+        entity_id=_id(deal),
+        type="stage_changed",
+        data={
+            "from": old_stage,
+            "to": new_stage,
+            "by": by_user.email if by_user else None,
+            "override_reason": override_reason,
+        },
+    )
+    session.commit()
+    session.refresh(deal)
+    return deal
+
+
+def set_deal_risk(session: Session, *, deal: Deal, risk: RiskScore) -> bool:
+    """Store a deal's risk score; return whether it changed (then a risk change event is written)."""
+    factors = [factor.to_dict() for factor in risk.factors]
+    if (deal.risk_score, deal.risk_level, deal.risk_factors) == (risk.score, risk.level, factors):
+        return False
+    previous = {"score": deal.risk_score, "level": deal.risk_level}
+    deal.risk_score, deal.risk_level, deal.risk_factors = risk.score, RiskLevel(risk.level), factors
+    bump_version(session, deal=deal)
+    record_change(
+        session,
+        entity=ChangeEntity.RISK,
+        entity_id=_id(deal),
+        type="risk_changed",
+        data={"external_id": deal.external_id, "previous": previous, "risk": risk.to_dict()},
+    )
+    session.commit()
+    session.refresh(deal)
+    return True
+
+
+def list_deals(
+    session: Session,
+    *,
+    owner_ids: Collection[int] | None = None,
+    stage: str | None = None,
+    risk_level: RiskLevel | None = None,
+    close_from: dt.date | None = None,
+    close_to: dt.date | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> tuple[list[Deal], int]:
+    """List deals matching the filters (close date inclusive) with the total count."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if owner_ids is not None:
+        conditions.append(col(Deal.owner_id).in_(list(owner_ids)))
+    if stage is not None:
+        conditions.append(col(Deal.stage) == stage)
+    if risk_level is not None:
+        conditions.append(col(Deal.risk_level) == risk_level)
+    if close_from is not None:
+        conditions.append(col(Deal.close_date) >= close_from)
+    if close_to is not None:
+        conditions.append(col(Deal.close_date) <= close_to)
+    count = session.exec(select(func.count()).select_from(Deal).where(*conditions)).one()
+    page = session.exec(
+        select(Deal)
+        .where(*conditions)
+        .order_by(col(Deal.close_date), col(Deal.id))
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return list(page), count
