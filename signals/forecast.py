@@ -165,7 +165,7 @@ def pipeline_coverage(
     open_deals = [d for d in picked if not d.stage.is_closed]
     values = [_values(d, config, scores or {}) for d in open_deals]
     weighted = round(sum(v[1] for v in values), 2)
-    won = sum(d.amount or 0.0 for d in picked if d.stage == Stage.CLOSED_WON)
+    won = sum((d.amount or 0.0 for d in picked if d.stage == Stage.CLOSED_WON), 0.0)
     return PeriodCoverage(
         period=period.label,
         currency=currency or (picked[0].currency if picked else None),
