@@ -1,0 +1,174 @@
+"""Rows to API schemas: the deal as the contract shows it, calls, next steps."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from extract.types import FRAMEWORK_ELEMENTS, Framework
+from models.crud.next_steps import EDITABLE, effective
+from models.enums import ObjectionStatus
+from models.schemas import (
+    CallPublic,
+    ChangePublic,
+    ChangesPublic,
+    DealPublic,
+    ElementPublic,
+    EvidenceRef,
+    MethodologyPublic,
+    NextStepPublic,
+    NextStepSummary,
+    ObjectionPublic,
+    RiskPublic,
+    StageChangePublic,
+    StakeholderPublic,
+)
+from models.tables import (
+    Account,
+    Call,
+    ChangeEvent,
+    Contact,
+    Deal,
+    DealStageHistory,
+    MethodologyEvidence,
+    NextStep,
+    Objection,
+    Stakeholder,
+    User,
+)
+
+
+def deal_to_public(session: Session, deal: Deal) -> DealPublic:
+    """Build the API view of a deal with its stakeholders, objections, risk and history."""
+    account = session.get(Account, deal.account_id)
+    owner = session.get(User, deal.owner_id)
+    assert account is not None and owner is not None and deal.id is not None
+    return DealPublic.model_validate(
+        deal,
+        update={
+            "account": account.name,
+            "owner_email": owner.email,
+            "next_step": _next_step(deal),
+            "stakeholders": _stakeholders(session, deal.id),
+            "open_objections": _open_objections(session, deal.id),
+            "risk": _risk(deal),
+            "methodology": _methodology(session, deal.id),
+            "stage_history": _stage_history(session, deal.id),
+        },
+    )
+
+
+def _next_step(deal: Deal) -> NextStepSummary | None:
+    if deal.next_step_text is None:
+        return None
+    return NextStepSummary(
+        text=deal.next_step_text,
+        due=deal.next_step_due,
+        owner=deal.next_step_owner,
+        owner_side=deal.next_step_owner_side,
+        confirmed=deal.next_step_confirmed,
+    )
+
+
+def _risk(deal: Deal) -> RiskPublic | None:
+    if deal.risk_score is None or deal.risk_level is None:
+        return None
+    return RiskPublic(score=deal.risk_score, level=deal.risk_level, factors=deal.risk_factors)
+
+
+def _stakeholders(session: Session, deal_id: int) -> list[StakeholderPublic]:
+    rows = session.exec(
+        select(Stakeholder, Contact)
+        .join(Contact, col(Contact.id) == Stakeholder.contact_id)
+        .where(Stakeholder.deal_id == deal_id)
+        .order_by(col(Stakeholder.decision_maker).desc(), col(Contact.name))
+    ).all()
+    return [
+        StakeholderPublic(
+            contact_id=s.contact_id,
+            name=c.name,
+            email=c.email,
+            title=c.title,
+            role=s.role,
+            decision_maker=s.decision_maker,
+            on_calls=s.on_calls,
+        )
+        for s, c in rows
+    ]
+
+
+def _open_objections(session: Session, deal_id: int) -> list[ObjectionPublic]:
+    rows = session.exec(
+        select(Objection)
+        .where(Objection.deal_id == deal_id, Objection.status == ObjectionStatus.OPEN)
+        .order_by(col(Objection.call_id), col(Objection.utterance_index))
+    ).all()
+    return [ObjectionPublic.model_validate(o) for o in rows]
+
+
+def _methodology(session: Session, deal_id: int) -> list[MethodologyPublic]:
+    rows = session.exec(
+        select(MethodologyEvidence)
+        .where(MethodologyEvidence.deal_id == deal_id)
+        .order_by(col(MethodologyEvidence.call_id), col(MethodologyEvidence.utterance_index))
+    ).all()
+    evidence: dict[str, dict[str, list[EvidenceRef]]] = {}
+    for row in rows:
+        refs = evidence.setdefault(row.framework, {}).setdefault(row.element, [])
+        refs.append(EvidenceRef(call_id=row.call_id, utterance=row.utterance_index))
+    result = []
+    for framework, elements in evidence.items():
+        names = _framework_elements(framework)
+        ordered = list(names) + [e for e in elements if e not in names]
+        result.append(
+            MethodologyPublic(
+                framework=framework,
+                elements={
+                    e: ElementPublic(covered=e in elements, evidence=elements.get(e, [])) for e in ordered
+                },
+            )
+        )
+    return result
+
+
+def _framework_elements(framework: str) -> tuple[str, ...]:
+    try:
+        return FRAMEWORK_ELEMENTS[Framework(framework)]
+    except (ValueError, KeyError):
+        return ()
+
+
+def _stage_history(session: Session, deal_id: int) -> list[StageChangePublic]:
+    rows = session.exec(
+        select(DealStageHistory, User)
+        .outerjoin(User, col(User.id) == DealStageHistory.by_user_id)
+        .where(DealStageHistory.deal_id == deal_id)
+        .order_by(col(DealStageHistory.at), col(DealStageHistory.id))
+    ).all()
+    return [
+        StageChangePublic(
+            from_stage=h.from_stage,
+            to_stage=h.to_stage,
+            at=h.at,
+            by=u.email if u else None,
+            override_reason=h.override_reason,
+        )
+        for h, u in rows
+    ]
+
+
+def call_to_public(session: Session, call: Call) -> CallPublic:
+    """Build the API view of a call, with its deal's CRM id."""
+    deal = session.get(Deal, call.deal_id) if call.deal_id is not None else None
+    return CallPublic.model_validate(call, update={"deal_external_id": deal.external_id if deal else None})
+
+
+def next_step_to_public(step: NextStep) -> NextStepPublic:
+    """Build the API view of a next step, showing a reviewer's edits in place of the extraction."""
+    edited = any(getattr(step, f"edited_{name}") is not None for name in EDITABLE)
+    return NextStepPublic.model_validate(step, update={**effective(step), "edited": edited})
+
+
+def changes_to_public(events: list[ChangeEvent], since: int | None) -> ChangesPublic:
+    """Build a change-feed page; `next` is the cursor to pass as `since` next time."""
+    changes = [ChangePublic.model_validate(e) for e in events]
+    return ChangesPublic(changes=changes, next=changes[-1].id if changes else since)
