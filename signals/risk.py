@@ -15,7 +15,7 @@ from signals.errors import NaiveDatetimeError
 from signals.factors import FACTORS
 from signals.types import DealState, RiskCode, RiskFactor, RiskLevel, RiskScore, Stage
 
-__all__ = ["risk_level", "score_deal"]
+__all__ = ["require_aware", "risk_level", "score_deal", "summarize"]
 
 _ORDER = {code: i for i, code in enumerate(RiskCode)}
 
@@ -71,3 +71,14 @@ def score_deal(deal: DealState, *, now: dt.datetime, config: RiskConfig) -> Risk
         capped=raw > config.cap,
         raw_points=raw,
     )
+
+
+def summarize(risk: RiskScore) -> str:
+    """Describe a score in one line, saying when the points were capped."""
+    head = f"{risk.level.capitalize()} risk ({risk.score}/100)"
+    if not risk.factors:
+        return f"{head}: no risk factors"
+    top = ", ".join(f"{f.code} +{f.points}" for f in risk.factors)
+    if risk.capped:
+        return f"{head}: {top}; {risk.raw_points} points capped at {risk.score}"
+    return f"{head}: {top}"

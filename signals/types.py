@@ -176,9 +176,9 @@ class StakeholderState:
 @dataclass(frozen=True, slots=True)
 class NextStepState:
     id: str
+    call_id: str | None  # None: entered by hand, not extracted from a call
+    utterance: int | None
     text: str
-    call_id: str | None = None
-    utterance: int | None = None
     due: dt.date | None = None
     status: NextStepStatus = NextStepStatus.SUGGESTED
     confirmed: bool = False
@@ -214,7 +214,7 @@ class MethodologyEvidence:
     elements: Mapping[str, tuple[UtteranceRef, ...]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DealState:
     id: str
     stage: Stage

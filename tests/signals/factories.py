@@ -50,9 +50,9 @@ def champion(**kw: Any) -> StakeholderState:
 def step(step_id: str = "n1", due: dt.date | None = None, **kw: Any) -> NextStepState:
     base = NextStepState(
         step_id,
+        "c1",
+        41,
         "Send the proposal",
-        call_id="c1",
-        utterance=41,
         due=due if due is not None else TODAY + dt.timedelta(days=3),
         status=NextStepStatus.ACCEPTED,
         confirmed=True,

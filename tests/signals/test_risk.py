@@ -127,3 +127,13 @@ def test_to_dict_matches_the_contract_shape():
 def test_scoring_is_deterministic():
     d = deal(calls=(call(at=ago(20)),), stakeholders=(champion(),), next_steps=())
     assert score_deal(d, now=NOW, config=CFG) == score_deal(d, now=NOW, config=CFG)
+
+
+def test_summarize():
+    from signals.risk import summarize
+
+    assert summarize(score_deal(deal(), now=NOW, config=CFG)) == "Low risk (0/100): no risk factors"
+    one = score_deal(deal(next_steps=()), now=NOW, config=CFG)
+    assert summarize(one) == "Low risk (15/100): no_next_step +15"
+    capped = replace(one, score=100, level=RiskLevel.HIGH, capped=True, raw_points=105)
+    assert summarize(capped).endswith("; 105 points capped at 100")

@@ -45,7 +45,7 @@ def sarah(engaged: dt.datetime, calls: int) -> StakeholderState:
 
 
 def nstep(step_id: str, text: str, due: dt.date, call_id: str) -> NextStepState:
-    return NextStepState(step_id, text, call_id, 40, due, NextStepStatus.ACCEPTED, True, OwnerSide.REP)
+    return NextStepState(step_id, call_id, 40, text, due, NextStepStatus.ACCEPTED, True, OwnerSide.REP)
 
 
 def check(d: DealState, now: dt.datetime, score: int, codes: list[RiskCode]) -> None:
