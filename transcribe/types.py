@@ -99,3 +99,4 @@ class TranscribeOptions:
     participants: tuple[Participant, ...] = ()
     no_speech_threshold: float = 0.6
     log_prob_threshold: float = -1.0
+    rep_company: str | None = None  # said in introductions ("Dana from Acme"); tells the rep apart

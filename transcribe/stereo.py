@@ -1,0 +1,97 @@
+"""Two-party stereo calls: one party per channel.
+
+Call recorders and dialers usually write the rep on one channel and the customer on the other,
+which makes speaker attribution exact. A stereo file is treated this way only when its channels
+really differ: dual-mono files (the same mix on both sides, like most podcasts and the JFK clip)
+and files with one silent side go through mono diarization instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from transcribe.errors import TranscribeError
+from transcribe.types import Word
+from transcribe.utterances import SpokenWord
+
+FloatArray = npt.NDArray[np.float32]
+
+# Channels this correlated carry the same mix, not two parties.
+_DUAL_MONO_CORRELATION = 0.9
+# A channel this much quieter than the other (about -40 dB) holds no party of its own.
+_SILENT_CHANNEL_RATIO = 0.01
+_ABSOLUTE_SILENCE_RMS = 1e-4
+CHANNEL_NAMES = ("left", "right")
+
+
+def is_two_party(audio: FloatArray) -> bool:
+    """Return True when `audio` (channels, samples) has two distinct, non-silent channels."""
+    if audio.ndim != 2 or audio.shape[0] != 2 or audio.shape[1] < 2:
+        return False
+    rms = np.sqrt(np.mean(np.square(audio, dtype=np.float64), axis=1))
+    if rms.min() < _ABSOLUTE_SILENCE_RMS or rms.min() < _SILENT_CHANNEL_RATIO * rms.max():
+        return False
+    correlation = float(np.corrcoef(audio[0], audio[1])[0, 1])
+    return correlation < _DUAL_MONO_CORRELATION
+
+
+def channel_index(name: str | None) -> int | None:
+    """Map an options.rep_channel value ("left"/"right", any case) to 0/1; None stays None."""
+    if name is None:
+        return None
+    lowered = name.strip().lower()
+    if lowered not in CHANNEL_NAMES:
+        raise TranscribeError(f"rep_channel must be 'left' or 'right', not {name!r}")
+    return CHANNEL_NAMES.index(lowered)
+
+
+def channel_labels(channel_words: Sequence[Sequence[Word]]) -> list[str | None]:
+    """Name each channel "Speaker N" in order of first speech; a channel without words gets None."""
+    firsts = [(words[0].start, index) for index, words in enumerate(channel_words) if words]
+    labels: list[str | None] = [None] * len(channel_words)
+    for rank, (_, index) in enumerate(sorted(firsts)):
+        labels[index] = f"Speaker {rank + 1}"
+    return labels
+
+
+def merge_channels(channel_words: Sequence[Sequence[Word]], labels: Sequence[str | None]) -> list[SpokenWord]:
+    """Label every word with its channel's speaker and drop crosstalk echoes.
+
+    When one party's voice leaks into the other channel, Whisper hears the same word twice at
+    the same moment; the copy with the lower confidence is the echo.
+    """
+    spoken = [
+        SpokenWord(label, word)
+        for words, label in zip(channel_words, labels, strict=True)
+        if label is not None
+        for word in words
+    ]
+    spoken.sort(key=lambda item: item.word.start)
+    return [item for index, item in enumerate(spoken) if not _is_echo(item, spoken, index)]
+
+
+def _is_echo(item: SpokenWord, spoken: Sequence[SpokenWord], index: int) -> bool:
+    key = _normalise(item.word.text)
+    for other in spoken[max(index - 8, 0) : index + 8]:
+        if other.speaker == item.speaker or _normalise(other.word.text) != key:
+            continue
+        if _overlap(item.word, other.word) > 0.5 and (
+            other.word.probability,
+            other.word.start,
+        ) > (item.word.probability, item.word.start):
+            return True
+    return False
+
+
+def _overlap(a: Word, b: Word) -> float:
+    shared = min(a.end, b.end) - max(a.start, b.start)
+    shortest = max(min(a.end - a.start, b.end - b.start), 1e-3)
+    return max(shared, 0.0) / shortest
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"[^\w']", "", text.lower())
