@@ -302,3 +302,43 @@ def test_stage_criteria_unmet_mentions_the_override_reason():
 )
 def test_healthy_deal_meets_criteria_in_every_open_stage(stage):
     assert factors.stage_criteria_unmet(deal(stage=stage), NOW, CFG) is None
+
+
+def test_push_news_window_edge_is_inclusive():
+    push = _push(ago(1))
+    on_edge = deal(calls=(call(at=push.at - dt.timedelta(days=14)),), close_date_changes=(push,))
+    f = factors.close_date_pushed(on_edge, NOW, CFG)
+    assert f is not None and f.points == 10
+    outside = deal(calls=(call(at=push.at - dt.timedelta(days=14, seconds=1)),), close_date_changes=(push,))
+    f = factors.close_date_pushed(outside, NOW, CFG)
+    assert f is not None and f.points == 15
+
+
+def test_push_older_than_lookback_is_forgotten():
+    assert factors.close_date_pushed(deal(close_date_changes=(_push(ago(90, seconds=1)),)), NOW, CFG) is None
+    assert factors.close_date_pushed(deal(close_date_changes=(_push(ago(90)),)), NOW, CFG) is not None
+
+
+def test_push_multiplier_is_tunable():
+    cfg = replace(CFG, pushed_without_activity_multiplier=3.0)
+    d = deal(calls=(), close_date_changes=(_push(ago(1)),))
+    f = factors.close_date_pushed(d, NOW, cfg)
+    assert f is not None and f.points == 30
+
+
+def test_objections_raised_after_now_are_ignored():
+    d = deal(objections=(objection(raised_at=NOW + dt.timedelta(hours=1)),))
+    assert factors.open_objections(d, NOW, CFG) is None
+
+
+def test_pricing_multiplier_and_late_stages_are_tunable():
+    cfg = replace(CFG, pricing_late_multiplier=3.0, pricing_late_stages=(Stage.DISCOVERY,))
+    d = deal(objections=(objection(category=ObjectionCategory.PRICING),))
+    f = factors.open_objections(d, NOW, cfg)
+    assert f is not None and f.points == 15 and "×3" in f.detail
+
+
+def test_manual_next_step_evidence_points_at_the_deal_field():
+    manual = replace(step(due=TODAY - dt.timedelta(days=2)), call_id=None, utterance=None)
+    f = factors.next_step_overdue(deal(next_steps=(manual,)), NOW, CFG)
+    assert f is not None and f.evidence[0].kind == EvidenceKind.DEAL_FIELD
