@@ -168,6 +168,12 @@ def _merge(
     return parse
 
 
+def _whole(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise TypeError(f"expected a whole number, got {value!r}")
+    return int(value)
+
+
 def _criteria(value: Any) -> tuple[CriterionCode, ...]:
     return tuple(CriterionCode(v) for v in value)
 
@@ -190,10 +196,10 @@ def _scalar(name: str) -> Callable[[Any, Any], Any]:
 
 
 _PARSERS: dict[str, Callable[[Any, Any], Any]] = {
-    "weights": _merge(RiskCode, int),
-    "stage_expected_days": _merge(Stage, int),
+    "weights": _merge(RiskCode, _whole),
+    "stage_expected_days": _merge(Stage, _whole),
     "factor_min_stage": _merge(RiskCode, Stage),
-    "stage_probabilities": _merge(Stage, int),
+    "stage_probabilities": _merge(Stage, _whole),
     "stage_forecast_categories": _merge(Stage, ForecastCategory),
     "stage_criteria": _merge(Stage, _criteria),
     "pricing_late_stages": _stages,
