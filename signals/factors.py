@@ -39,6 +39,11 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _points(weight: int, count: int, boosted: int, multiplier: float) -> int:
+    """`weight` per item, with `boosted` of the `count` items weighing `multiplier` times; half rounds up."""
+    return math.floor(weight * (count - boosted) + weight * multiplier * boosted + 0.5)
+
+
 def buyer_activity_times(deal: DealState, now: dt.datetime) -> list[tuple[dt.datetime, Evidence]]:
     """Every buyer activity up to `now`: calls where a buyer spoke, plus last_buyer_activity."""
     out = [(c.at, Evidence(_K.CALL, call_id=c.call_id, at=c.at)) for c in deal.calls if c.buyer_spoke]
@@ -149,9 +154,7 @@ def close_date_pushed(deal: DealState, now: dt.datetime, config: RiskConfig) -> 
         return None
     weight = config.weight(RiskCode.CLOSE_DATE_PUSHED)
     silent = [p for p in pushes if not _had_news(deal, p, config)]
-    raw = weight * (len(pushes) - len(silent)) + weight * config.pushed_without_activity_multiplier * len(
-        silent
-    )
+    raw = _points(weight, len(pushes), len(silent), config.pushed_without_activity_multiplier)
     last = pushes[-1]
     detail = (
         f"Close date pushed {_plural(len(pushes), 'time')} in {config.push_lookback_days} days "
@@ -161,7 +164,7 @@ def close_date_pushed(deal: DealState, now: dt.datetime, config: RiskConfig) -> 
         Evidence(_K.FIELD_CHANGE, field="close_date", at=p.at, value=f"{p.from_date} -> {p.to_date}")
         for p in pushes
     )
-    return RiskFactor(RiskCode.CLOSE_DATE_PUSHED, math.floor(raw + 0.5), detail, evidence)
+    return RiskFactor(RiskCode.CLOSE_DATE_PUSHED, raw, detail, evidence)
 
 
 def single_threaded(deal: DealState, now: dt.datetime, config: RiskConfig) -> RiskFactor | None:
@@ -202,10 +205,10 @@ def open_objections(deal: DealState, now: dt.datetime, config: RiskConfig) -> Ri
     weight = config.weight(RiskCode.OPEN_OBJECTIONS)
     late = deal.stage in config.pricing_late_stages
     late_pricing = [o for o in objections if late and o.category == ObjectionCategory.PRICING]
-    raw = weight * (len(objections) - len(late_pricing)) + weight * config.pricing_late_multiplier * len(
-        late_pricing
+    points = min(
+        _points(weight, len(objections), len(late_pricing), config.pricing_late_multiplier),
+        config.open_objections_max_points,
     )
-    points = min(math.floor(raw + 0.5), config.open_objections_max_points)
     categories = ", ".join(sorted({str(o.category) for o in objections}))
     detail = f"{_plural(len(objections), 'open objection')} ({categories})"
     if late_pricing:
