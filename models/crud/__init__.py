@@ -76,6 +76,7 @@ __all__ = [
     "requeue_call",
     "reset_unfinished_calls",
     "review_next_step",
+    "revoke_api_key",
     "save_call_results",
     "save_idempotency_record",
     "set_call_progress",
