@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import func, select
+
+from models import crud
+from models.enums import CallKind, CallStatus, NextStepStatus, ReviewDecision
+from models.schemas import CallCreate, NextStepReview
+from models.tables import (
+    CallParticipant,
+    ChangeEvent,
+    Contact,
+    MethodologyEvidence,
+    NextStep,
+    Objection,
+    ReviewAudit,
+    Stakeholder,
+    Utterance,
+)
+from signals.types import Stage
+from tests.models.factories import CALL_DATE, insights, make_deal, make_user, transcript
+
+
+def _count(session, table) -> int:
+    return session.exec(select(func.count()).select_from(table)).one()
+
+
+def _processed_call(session, deal=None):
+    call = crud.create_call(
+        session, call_in=CallCreate(kind=CallKind.TRANSCRIPT, deal_id=deal.id if deal else None)
+    )
+    return crud.save_call_results(session, call=call, transcript=transcript(), insights=insights())
+
+
+def test_save_call_results_writes_everything(session):
+    deal = make_deal(session)
+    call = _processed_call(session, deal)
+    assert call.status == CallStatus.DONE and call.progress == 1.0 and call.processed_at is not None
+    assert call.insights["next_steps"][0]["due"] == "2026-03-06"
+    assert (call.date, call.external_id, call.model_versions) == (
+        CALL_DATE,
+        "07-acme-renewal",
+        {"extract": "test-1"},
+    )
+    assert _count(session, Utterance) == 4
+    assert _count(session, CallParticipant) == 2
+    assert _count(session, NextStep) == 1 and _count(session, Objection) == 1
+    evidence = session.exec(select(MethodologyEvidence)).all()
+    assert [(e.framework, e.element, e.utterance_index) for e in evidence] == [
+        ("MEDDICC", "economic_buyer", 3)
+    ]
+    buyer = session.exec(select(CallParticipant).where(CallParticipant.side == "buyer")).one()
+    assert buyer.contact_id is not None
+
+
+def test_deal_view_after_a_call(session):
+    deal = make_deal(session)
+    _processed_call(session, deal)
+    deal = crud.get_deal(session, deal_id=deal.id)
+    public = crud.deal_to_public(session, deal).model_dump(mode="json")
+    assert public["next_step"] == {
+        "text": "I'll send the MSA redlines by Friday.",
+        "due": "2026-03-06",
+        "owner": "Dana Ruiz",
+        "owner_side": "rep",
+        "confirmed": True,
+    }
+    assert public["last_buyer_activity"].startswith("2026-03-02T00:00:00")
+    people = {s["name"]: s for s in public["stakeholders"]}
+    assert people["Sarah Chen"]["decision_maker"] and people["Sarah Chen"]["role"] == "economic_buyer"
+    assert people["Sarah Chen"]["on_calls"] == 0 and people["Tom Becker"]["on_calls"] == 1
+    assert [o["category"] for o in public["open_objections"]] == ["pricing"]
+    meddicc = public["methodology"][0]
+    assert meddicc["framework"] == "MEDDICC" and meddicc["elements"]["economic_buyer"]["covered"]
+    assert not meddicc["elements"]["metrics"]["covered"] and len(meddicc["elements"]) == 7
+    assert public["version"] == 2
+
+
+def test_processing_twice_leaves_one_set(session):
+    deal = make_deal(session)
+    call = _processed_call(session, deal)
+    before = {
+        t.__name__: _count(session, t)
+        for t in (Utterance, CallParticipant, NextStep, Objection, MethodologyEvidence, Stakeholder, Contact)
+    }
+    step_id = session.exec(select(NextStep.id)).one()
+    crud.save_call_results(session, call=call, transcript=transcript(), insights=insights())
+    after = {
+        t.__name__: _count(session, t)
+        for t in (Utterance, CallParticipant, NextStep, Objection, MethodologyEvidence, Stakeholder, Contact)
+    }
+    assert after == before
+    assert session.exec(select(NextStep.id)).one() == step_id  # same suggestion keeps its id
+    tom = session.exec(select(Stakeholder).join(Contact).where(Contact.name == "Tom Becker")).one()
+    assert tom.on_calls == 1
+
+
+def test_reprocessing_keeps_reviewer_decisions(session):
+    reviewer = make_user(session, "max@seller.example")
+    deal = make_deal(session)
+    call = _processed_call(session, deal)
+    step = session.exec(select(NextStep)).one()
+    review = NextStepReview(decision=ReviewDecision.EDIT, due=dt.date(2026, 3, 9))
+    step = crud.review_next_step(session, next_step=step, review=review, by_user=reviewer)
+    assert step.status == NextStepStatus.EDITED and step.due == dt.date(2026, 3, 6)
+    assert crud.next_step_to_public(step).due == dt.date(2026, 3, 9)
+    crud.save_call_results(session, call=call, transcript=transcript(), insights=insights())
+    steps = session.exec(select(NextStep)).all()
+    assert [(s.id, s.status, s.edited_due) for s in steps] == [
+        (step.id, NextStepStatus.EDITED, dt.date(2026, 3, 9))
+    ]
+    assert crud.get_deal(session, deal_id=deal.id).next_step_due == dt.date(2026, 3, 9)
+
+
+def test_stale_suggestions_are_dropped_on_reprocessing(session):
+    call = _processed_call(session)
+    assert _count(session, NextStep) == 1
+    crud.save_call_results(session, call=call, transcript=transcript(), insights=insights(next_steps=()))
+    assert _count(session, NextStep) == 0
+
+
+def test_review_writes_audit_and_change_and_updates_the_deal(session):
+    reviewer = make_user(session, "max@seller.example")
+    deal = make_deal(session)
+    _processed_call(session, deal)
+    step = session.exec(select(NextStep)).one()
+    crud.review_next_step(session, next_step=step, review=NextStepReview(decision="reject"), by_user=reviewer)
+    audit = session.exec(select(ReviewAudit)).one()
+    assert (audit.action, audit.before["status"], audit.after["status"]) == (
+        "reject",
+        "suggested",
+        "rejected",
+    )
+    event = session.exec(
+        select(ChangeEvent).where(ChangeEvent.entity == "next_step").order_by(ChangeEvent.id.desc())
+    ).first()
+    assert event.type == "rejected" and event.entity_id == step.id
+    deal = crud.get_deal(session, deal_id=deal.id)
+    assert deal.next_step_text is None and crud.deal_to_public(session, deal).next_step is None
+    assert crud.list_next_steps(session, deal_id=deal.id, open_only=True) == []
+    assert crud.get_next_step(session, next_step_id=step.id).reviewed_by_id == reviewer.id
+
+
+def test_call_without_deal(session):
+    call = _processed_call(session)
+    assert call.status == CallStatus.DONE and _count(session, Stakeholder) == 0
+    assert session.exec(select(NextStep)).one().deal_id is None
+
+
+def test_deal_state_for_signals(session):
+    deal = make_deal(session)
+    call = _processed_call(session, deal)
+    state = crud.deal_state(session, deal=crud.get_deal(session, deal_id=deal.id))
+    assert state.stage == Stage.DISCOVERY and state.amount == 48000.0
+    assert [c.call_id for c in state.calls] == [str(call.id)] and state.calls[0].buyer_spoke
+    assert state.calls[0].buyer_speakers == ("Tom Becker",)
+    assert {s.name for s in state.stakeholders if s.is_decision_maker} == {"Sarah Chen"}
+    assert state.next_steps[0].is_open and state.next_steps[0].due == dt.date(2026, 3, 6)
+    assert state.objections[0].category == "pricing"
+    assert state.methodology.elements["economic_buyer"][0].utterance == 3
+    assert [c.to_stage for c in state.stage_changes] == [Stage.DISCOVERY]
