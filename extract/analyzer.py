@@ -21,6 +21,7 @@ from extract.next_steps import extract_next_steps
 from extract.objections import extract_objections
 from extract.pipeline import build_nlp
 from extract.represent import Represented, represent
+from extract.speaker_names import name_speakers
 from extract.stakeholders import extract_stakeholders
 from extract.types import CallInfo, Framework, Insights, UtteranceOut
 from transcribe.types import Transcript
@@ -95,12 +96,13 @@ class Analyzer:
         rep = self.represent(transcript)
         x = rep.full if self.heads.variant == "full" else rep.rules
         ns_head, obj_head = self.heads["next_step"], self.heads["objection"]
-        names = {p.name: p.name for p in transcript.participants}
+        said = name_speakers(rep.views, rep.docs)
+        names = {p.name: said.get(p.name, p.name) for p in transcript.participants}
         next_steps = extract_next_steps(rep.views, rep.docs, ns_head.proba(x), ns_head.threshold, names)
         objections = extract_objections(
             rep.views, obj_head.proba(x), self.heads["objection_category"].proba(x), obj_head.threshold
         )
-        stakeholders = extract_stakeholders(rep.views, rep.docs, rep.sides)
+        stakeholders = extract_stakeholders(rep.views, rep.docs, rep.sides, said)
         mentions = extract_mentions(rep.views, rep.docs, self.options.competitors)
         speakers = speaker_metrics(transcript, rep.sides)
         return Insights(

@@ -26,7 +26,13 @@ _TITLE_ROLES: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(r"\b(?:analyst|coordinator|agent|specialist|rep|nurse|teacher|dispatcher)\b", re.I),
     ),
 )
-_EXEC = re.compile(r"\b(?:ceo|coo|cto|cio|president|founder|owner|managing director|chief|svp|evp)\b", re.I)
+_EXEC = re.compile(
+    r"\b(?:ceo|coo|cto|cio|president|founder|owner|managing (?:director|partner)|chief|svp|evp|general manager|"
+    r"board|provost|superintendent)\b",
+    re.I,
+)
+_TECH_EXEC = re.compile(r"\b(?:ciso|chief (?:information )?security|chief technology|cto)\b", re.I)
+_OWNER = re.compile(r"\b(?:ceo|owner|founder|president|managing partner|general manager|chief executive)\b", re.I)
 
 
 def role_for(title: str | None, cues: list[str]) -> str:
@@ -36,6 +42,8 @@ def role_for(title: str | None, cues: list[str]) -> str:
         return "economic_buyer"
     if counted.get("decision_maker"):
         return "decision_maker"
+    if title and _EXEC.search(title) and not _TECH_EXEC.search(title):
+        return "economic_buyer" if _OWNER.search(title) else "decision_maker"
     if title:
         for role, rx in _TITLE_ROLES:
             if rx.search(title):

@@ -18,7 +18,6 @@ from extract.roles import DECIDING, role_for
 from extract.types import Stakeholder
 
 _GENERIC = re.compile(r"^speaker\s*\d+$|^spk_?\d+$|^unknown", re.I)
-_SELF = re.compile(r"\b(?:i|i'm|i am|me|my)\b", re.I)
 
 
 @dataclass(slots=True)
@@ -33,27 +32,33 @@ class _Person:
 
 
 def extract_stakeholders(
-    views: list[UtteranceView], docs: list[Doc], sides: dict[str, str]
+    views: list[UtteranceView], docs: list[Doc], sides: dict[str, str], said: dict[str, str]
 ) -> tuple[Stakeholder, ...]:
-    """Return buyer-side stakeholders in order of first appearance."""
+    """Return buyer-side stakeholders in order of first appearance.
+
+    Args:
+        views: utterance views.
+        docs: spaCy docs (people, titles, authority cues).
+        sides: speaker label -> side.
+        said: generic speaker label ("Speaker 2") -> the name said in the call.
+    """
     people: dict[str, _Person] = {}
-    reps = {n.lower() for n, s in sides.items() if s == "rep"}
+    reps = {said.get(n, n).lower() for n, s in sides.items() if s == "rep"}
     for speaker, side in sides.items():
-        if side == "buyer" and not _GENERIC.match(speaker):
-            people[speaker] = _Person(name=speaker, on_call=True)
+        name = said.get(speaker, speaker)
+        if side == "buyer" and not _GENERIC.match(name):
+            people[speaker] = _Person(name=name, on_call=True)
     for v, doc in zip(views, docs, strict=True):
         _collect(v, doc, people, reps)
     return tuple(_finish(p) for p in _merge(people) if _keep(p))
 
 
 def _collect(v: UtteranceView, doc: Doc, people: dict[str, _Person], reps: set[str]) -> None:
-    cue_labels = [s.label_ for s in doc.spans["authority"]]
-    mentioned = [p for p in doc.spans["people"] if not _is_rep(p.text, reps)]
-    if v.speaker in people:
-        me = people[v.speaker]
+    mentioned = [p for p in doc.spans["people"] if not _is_rep(p.text, reps) and not _GENERIC.match(p.text)]
+    me = people.get(v.speaker)
+    if me is not None:
         me.utterances.add(v.index)
-        if cue_labels and not mentioned and _SELF.search(v.clean):
-            me.cues += cue_labels
+    holders: dict[int, _Person] = {}
     for span in mentioned:
         person = people.setdefault(_key(span.text, people), _Person(name=span.text))
         if len(span.text) > len(person.name) and _same(span.text, person.name):
@@ -61,9 +66,35 @@ def _collect(v: UtteranceView, doc: Doc, people: dict[str, _Person], reps: set[s
         person.utterances.add(v.index)
         person.buyer_mentions += v.side != "rep"
         person.title = person.title or span._.title
-        person.excluded |= "none" in cue_labels and len(mentioned) == 1
-        if len(mentioned) == 1 or span._.title:
-            person.cues += [c for c in cue_labels if c != "none"]
+        holders[span.start] = person
+    for cue in doc.spans["authority"]:
+        owner = _cue_owner(doc, cue.start, holders, me)
+        if owner is None:
+            continue
+        if cue.label_ == "none":
+            owner.excluded |= owner is not me
+        else:
+            owner.cues.append(cue.label_)
+
+
+def _cue_owner(doc: Doc, at: int, holders: dict[int, _Person], me: _Person | None) -> _Person | None:
+    """Who a cue is about: "I" just before it means the speaker, else the nearest person before it
+    in the same sentence (or after it, or the last one mentioned when a pronoun stands in)."""
+    sent = doc[at].sent
+    window = doc[max(sent.start, at - 5) : at]
+    if me is not None and any(t.lower_ in {"i", "i'm", "me", "my", "myself"} for t in window):
+        return me
+    before = [s for s in holders if sent.start <= s < at]
+    if before:
+        return holders[max(before)]
+    after = [s for s in holders if at < s < sent.end]
+    if after:
+        return holders[min(after)]
+    if holders and any(t.lower_ in {"she", "he", "her", "his", "him"} for t in doc[sent.start : at]):
+        return holders[max(holders)]
+    if me is not None and not holders and any(t.lower_ in {"i", "my", "me"} for t in sent):
+        return me
+    return None
 
 
 def _is_rep(name: str, reps: set[str]) -> bool:
@@ -115,7 +146,7 @@ def _finish(p: _Person) -> Stakeholder:
     role = role_for(p.title, p.cues)
     evidence = bool(p.title) + bool(p.cues) + p.on_call
     return Stakeholder(
-        name=p.name,
+        name=p.name.title() if p.name.islower() else p.name,
         title=p.title,
         role=role,
         decision_maker=role in DECIDING,
