@@ -52,6 +52,7 @@ _bearer = HTTPBearer(auto_error=False, description="An API key from `dealsignal 
 
 
 def get_current_user(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
@@ -60,9 +61,11 @@ def get_current_user(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ProblemError(status.HTTP_401_UNAUTHORIZED, "an API key is required (Authorization: Bearer <key>)",
                            headers=challenge)
-    user = crud.get_user_by_api_key(session, key=credentials.credentials)
-    if user is None:
+    api_key = crud.get_api_key(session, key=credentials.credentials)
+    user = session.get(User, api_key.user_id) if api_key is not None else None
+    if api_key is None or user is None or not user.active:
         raise ProblemError(status.HTTP_401_UNAUTHORIZED, "the API key is unknown or revoked", headers=challenge)
+    request.state.api_key_id = api_key.id  # Idempotency-Key records are scoped to the key
     return user
 
 

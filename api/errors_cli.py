@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
+from sqlalchemy.exc import OperationalError
 
 from extract.errors import ExtractError
 from models.errors import DatabaseUnavailableError, ModelsError
@@ -28,6 +29,8 @@ def cli_errors() -> Iterator[None]:
         _fail(str(exc), EXIT_INPUT)
     except DatabaseUnavailableError as exc:
         _fail(str(exc), EXIT_UNAVAILABLE)
+    except OperationalError as exc:
+        _fail(f"cannot connect to the database: {exc.orig or exc}", EXIT_UNAVAILABLE)
     except ModelsError as exc:
         _fail(str(exc), EXIT_INPUT)
     except ExtractError as exc:

@@ -9,8 +9,14 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlmodel import Session
+
 from api.engines import Engines
 from extract.types import Insights
+from models import crud
+from models.tables import Deal
+from signals.config import RiskConfig
+from signals.risk import score_deal
 from transcribe.errors import TranscriptFormatError
 from transcribe.importers import detect_transcript_kind, parse_transcript
 from transcribe.types import Participant, Transcript, TranscribeOptions
@@ -85,3 +91,10 @@ def parse_participants(specs: list[str]) -> tuple[Participant, ...]:
             raise TranscriptFormatError("participants", f"{spec!r} is not 'Name=rep' or 'Name=buyer'")
         participants.append(Participant(name=name.strip(), side=Side(side)))
     return tuple(participants)
+
+
+def rescore_deal(session: Session, *, deal: Deal, config: RiskConfig | None = None) -> bool:
+    """Re-evaluate a deal's risk from its current evidence; return whether the score changed."""
+    state = crud.deal_state(session, deal=deal)
+    risk = score_deal(state, now=dt.datetime.now(dt.UTC), config=config or RiskConfig())
+    return crud.set_deal_risk(session, deal=deal, risk=risk)

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from api.problems import ProblemError
-from models import crud_sync
+from models import crud
 from models.tables import User
 
 Outcome = tuple[int, Any, dict[str, str]]
@@ -40,11 +40,11 @@ def replay_or_run(
         code, payload, headers = run()
         return JSONResponse(payload, status_code=code, headers=headers)
     digest = _request_hash(method, path, body)
-    stored = crud_sync.get_idempotency_record(session, key=key, api_key_id=api_key_id)
+    stored = crud.get_idempotency_record(session, key=key, api_key_id=api_key_id)
     replayed = stored is not None
     if stored is None:
         code, payload, headers = run()
-        stored = crud_sync.save_idempotency_record(
+        stored = crud.save_idempotency_record(
             session,
             key=key,
             api_key_id=api_key_id,

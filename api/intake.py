@@ -22,7 +22,7 @@ from models.enums import CallKind, CallSource
 from models.schemas import CallCreate
 from models.tables import User
 from transcribe.audio import probe_audio
-from transcribe.errors import TranscriptFormatError
+from transcribe.errors import AudioError, TranscriptFormatError
 from transcribe.importers import parse_transcript
 from transcribe.json_format import parse_call_date, transcript_from_json, transcript_to_json
 from transcribe.types import Transcript
@@ -95,7 +95,11 @@ def accept_file(intake: CallIntake, source: BinaryIO, filename: str, fields: dic
             transcript = parse_transcript(spooled.path.read_bytes(), filename=filename, date=date)
             uploads.discard(spooled)
             return _queue_transcript(intake, transcript, fields.get("deal_external_id"), spooled.digest)
-        info = probe_audio(spooled.path)
+        try:
+            info = probe_audio(spooled.path)
+        except AudioError as exc:
+            # Name the file as the caller knows it, not by its temporary spool name.
+            raise type(exc)(str(exc).replace(spooled.path.name, filename)) from exc
         if info.duration_s > intake.settings.transcribe.max_duration_s:
             from transcribe.errors import AudioTooLongError
 
@@ -158,8 +162,9 @@ def _queue(intake: CallIntake, create: CallCreate, deal_external_id: str | None)
                     errors=[{"loc": ["body", "deal_external_id"], "msg": "unknown deal"}],
                 )
             create.deal_id = ensure_deal_access(session, user, deal, write=True).id
-        existing = crud.find_duplicate_call(session, data=create)
-        if existing is not None:
+        digest = create.audio_digest or create.transcript_digest
+        existing = crud.get_call_by_digest(session, digest=digest) if digest else None
+        if existing is not None and existing.deal_id == create.deal_id:
             return {"id": existing.id, "status": existing.status.value, "duplicate": True}
-        call = crud.create_call(session, data=create, created_by_id=user.id)
+        call = crud.create_call(session, call_in=create, created_by=user)
         return {"id": call.id, "status": call.status.value}

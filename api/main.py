@@ -23,8 +23,13 @@ Errors are `application/problem+json`.
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the application; `dealsignal serve` runs it under uvicorn."""
+def create_app(settings: Settings | None = None, *, engines: Engines | None = None) -> FastAPI:
+    """Build the application; `dealsignal serve` runs it under uvicorn.
+
+    Args:
+        settings: the configuration (read from the environment when absent).
+        engines: already loaded models to share (tests pass one set to many apps).
+    """
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -32,16 +37,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(settings.resolved_database_url)
         migrate(engine)
-        engines = Engines(settings)
+        models = engines or Engines(settings)
         runner = InProcessRunner(
             engine=engine,
-            engines=engines,
+            engines=models,
             workers=settings.runner.workers,
             poll_interval_s=settings.runner.poll_interval_s,
         )
         app.state.settings = settings
         app.state.engine = engine
-        app.state.engines = engines
+        app.state.engines = models
         app.state.runner = runner
         runner.start()
         try:

@@ -37,6 +37,9 @@ def process_call(call_id: int, *, engine: Engine, engines: Engines) -> None:
         with Session(engine) as session:
             call = _get(session, call_id)
             crud.save_call_results(session, call=call, transcript=transcript, insights=insights)
+            deal = crud.get_deal(session, deal_id=call.deal_id) if call.deal_id is not None else None
+            if deal is not None:
+                flows.rescore_deal(session, deal=deal)
     except (TranscribeError, ExtractError) as exc:
         _fail(engine, call_id, str(exc))
     except Exception as exc:  # a bug must not kill the worker; the call records why it failed
@@ -92,9 +95,9 @@ def _options(engines: Engines, stored: dict[str, Any]) -> Any:
 
 def _set_status(engine: Engine, call_id: int, status: CallStatus, progress: float) -> None:
     with Session(engine) as session:
-        crud.set_call_progress(session, call_id=call_id, status=status, progress=progress)
+        crud.set_call_progress(session, call=_get(session, call_id), status=status, progress=progress)
 
 
 def _fail(engine: Engine, call_id: int, reason: str) -> None:
     with Session(engine) as session:
-        crud.fail_call(session, call_id=call_id, error=reason)
+        crud.fail_call(session, call=_get(session, call_id), error=reason)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response, status
 from fastapi.responses import JSONResponse
 
+from api.flows import rescore_deal
 from api.deps import CurrentUser, RevOpsUser, SessionDep, ensure_deal_access
 from api.idempotency import replay_or_run
 from api.problems import ProblemError
@@ -42,6 +43,7 @@ def upsert_crm_deal(
                 title="Stale version",
             )
         deal, created = crud.upsert_deal_from_crm(session, external_id=external_id, data=body, by_user=user)
+        rescore_deal(session, deal=deal)
         public = crud.deal_to_public(session, deal).model_dump(mode="json")
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return code, public, {"ETag": etag(deal.version)}
