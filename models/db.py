@@ -91,6 +91,11 @@ def migrate(engine_or_url: Engine | str, revision: str = "head") -> None:
     _run_alembic(engine_or_url, lambda config: command.upgrade(config, revision))
 
 
+def init_db(engine: Engine) -> None:
+    """Bring the schema up to date; an alias of `migrate`, so migrations are the only schema source."""
+    migrate(engine)
+
+
 def downgrade(engine_or_url: Engine | str, revision: str = "base") -> None:
     """Downgrade the database schema to `revision` (default: an empty database)."""
     _run_alembic(engine_or_url, lambda config: command.downgrade(config, revision))

@@ -72,3 +72,16 @@ def test_naive_datetimes_are_refused(session):
     deal.last_buyer_activity = dt.datetime(2026, 1, 1)
     with pytest.raises(sa.exc.StatementError, match="naive datetime"):
         session.commit()
+
+
+def test_in_memory_sqlite_with_static_pool_migrates():
+    from sqlalchemy.pool import StaticPool
+
+    engine = make_engine("sqlite://", poolclass=StaticPool)
+    try:
+        migrate(engine)
+        with Session(engine) as session:
+            make_deal(session)
+            assert session.exec(select(Deal)).one().external_id == "CRM-1"
+    finally:
+        engine.dispose()
