@@ -49,6 +49,7 @@ class _Data:
     objection: list[int] = field(default_factory=list)
     category: list[int] = field(default_factory=list)
     groups: list[int] = field(default_factory=list)
+    buyer: list[bool] = field(default_factory=list)  # objections are only looked for in non-rep turns
 
 
 def train(corpus_dir: Path, out_dir: Path, encoder: Encoder | None = None) -> TrainReport:
@@ -97,6 +98,7 @@ def _collect(calls: list[tuple[Path, dict[str, Any]]], encoder: Encoder) -> _Dat
         data.objection += [int(i in cats) for i in range(n)]
         data.category += [cats.get(i, -1) for i in range(n)]
         data.groups += [group] * n
+        data.buyer += [v.side != "rep" for v in rep.views]
     return data
 
 
@@ -104,6 +106,7 @@ def _fit_all(data: _Data) -> tuple[list[HeadSet], dict[str, float], dict[str, fl
     groups = np.asarray(data.groups)
     ys = {"next_step": np.asarray(data.next_step), "objection": np.asarray(data.objection)}
     category = np.asarray(data.category)
+    buyer = np.asarray(data.buyer, dtype=bool)
     sets: list[HeadSet] = []
     cv: dict[str, float] = {}
     thresholds: dict[str, float] = {}
@@ -111,7 +114,8 @@ def _fit_all(data: _Data) -> tuple[list[HeadSet], dict[str, float], dict[str, fl
         x = np.vstack(blocks)
         heads = {}
         for name, y in ys.items():
-            head, f1 = fit_binary(name, x, y, groups, c=0.5 if variant == "full" else 1.0)
+            rows = buyer if name == "objection" else np.ones(len(y), dtype=bool)
+            head, f1 = fit_binary(name, x[rows], y[rows], groups[rows], c=0.5 if variant == "full" else 1.0)
             heads[name] = head
             cv[f"{variant}.{name}"], thresholds[f"{variant}.{name}"] = f1, head.threshold
         mask = category >= 0

