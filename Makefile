@@ -29,7 +29,7 @@ services:
 	@bash .ci/services.sh
 
 test: install services
-	$(BIN)/python -m pytest
+	DEALSIGNAL_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .
