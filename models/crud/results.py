@@ -10,7 +10,7 @@ import datetime as dt
 
 from sqlmodel import Session, col, delete, func, select
 
-from extract.types import Insights, ObjectionCategory, StakeholderRole
+from extract.types import Insights, ObjectionCategory, OwnerSide, StakeholderRole
 from models.crud.accounts import find_contact, upsert_contact
 from models.crud.changes import record_change
 from models.crud.deals import bump_version, ensure_stakeholder
@@ -42,13 +42,24 @@ def call_time(call: Call) -> dt.datetime:
 
 def save_call_results(session: Session, *, call: Call, transcript: Transcript, insights: Insights) -> Call:
     """Store a processed call's utterances and insights in one transaction, replacing earlier suggestions."""
+    try:
+        _store_results(session, call, transcript, insights)
+        session.commit()
+    except BaseException:
+        session.rollback()  # all or nothing: a half-stored call must not reach a later commit
+        raise
+    session.refresh(call)
+    return call
+
+
+def _store_results(session: Session, call: Call, transcript: Transcript, insights: Insights) -> None:
     assert call.id is not None
     deal = session.get(Deal, call.deal_id) if call.deal_id is not None else None
     _finish_call(call, transcript, insights)
     _replace_utterances(session, call.id, insights)
     _replace_methodology(session, call.id, deal, insights)
     _replace_objections(session, call.id, deal, insights)
-    new_steps = _merge_next_steps(session, call.id, deal, insights)
+    step_changes = _merge_next_steps(session, call.id, deal, insights)
     account = session.get(Account, deal.account_id) if deal is not None else None
     stakeholder_ids = _merge_stakeholders(session, call, deal, account, insights)
     _replace_participants(session, call.id, account, transcript)
@@ -63,17 +74,14 @@ def save_call_results(session: Session, *, call: Call, transcript: Transcript, i
         record_change(
             session, entity=ChangeEntity.DEAL, entity_id=deal.id or 0, type="call_processed", data=summary
         )
-    for step in new_steps:
+    for kind, step in step_changes:
         record_change(
             session,
             entity=ChangeEntity.NEXT_STEP,
             entity_id=step.id or 0,
-            type="suggested",
+            type=kind,
             data={"deal_id": step.deal_id, "call_id": call.id, "text": step.text, "due": step.due},
         )
-    session.commit()
-    session.refresh(call)
-    return call
 
 
 def _finish_call(call: Call, transcript: Transcript, insights: Insights) -> None:
@@ -155,35 +163,37 @@ def _replace_objections(session: Session, call_id: int, deal: Deal | None, insig
 
 def _merge_next_steps(
     session: Session, call_id: int, deal: Deal | None, insights: Insights
-) -> list[NextStep]:
-    """Update suggestions in place (stable ids), add new ones, drop stale ones; return the added."""
+) -> list[tuple[str, NextStep]]:
+    """Update suggestions in place (stable ids), add new ones, drop stale ones; return what changed."""
     rows = session.exec(select(NextStep).where(NextStep.call_id == call_id)).all()
     decided = {r.utterance_index for r in rows if r.status != NextStepStatus.SUGGESTED}
     pending = {(r.utterance_index, r.text): r for r in rows if r.status == NextStepStatus.SUGGESTED}
-    added: list[NextStep] = []
+    changed: list[tuple[str, NextStep]] = []
     for s in insights.next_steps:
         if s.utterance in decided:
             continue  # a reviewer already handled this utterance's step
         row = pending.pop((s.utterance, s.text), None)
+        values = {
+            "deal_id": deal.id if deal else None,
+            "action": s.action,
+            "owner": s.owner,
+            "owner_side": OwnerSide(s.owner_side),
+            "due": s.due,
+            "confirmed": s.confirmed,
+            "confidence": s.confidence,
+        }
         if row is None:
             row = NextStep(call_id=call_id, utterance_index=s.utterance, text=s.text, action=s.action)
-            added.append(row)
-        row.sqlmodel_update(
-            {
-                "deal_id": deal.id if deal else None,
-                "action": s.action,
-                "owner": s.owner,
-                "owner_side": s.owner_side,
-                "due": s.due,
-                "confirmed": s.confirmed,
-                "confidence": s.confidence,
-            }
-        )
+            changed.append(("suggested", row))
+        elif any(getattr(row, name) != value for name, value in values.items()):
+            changed.append(("updated", row))
+        row.sqlmodel_update(values)
         session.add(row)
     for stale in pending.values():
+        changed.append(("removed", stale))
         session.delete(stale)
     session.flush()
-    return added
+    return changed
 
 
 def _merge_stakeholders(

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
+import pytest
 from sqlmodel import func, select
 
+from extract.types import NextStep as NextStep_
+from extract.types import Objection as Objection_
 from models import crud
 from models.enums import CallKind, CallStatus, NextStepStatus, ReviewDecision
 from models.schemas import CallCreate, NextStepReview
@@ -160,3 +164,32 @@ def test_deal_state_for_signals(session):
     assert state.objections[0].category == "pricing"
     assert state.methodology.elements["economic_buyer"][0].utterance == 3
     assert [c.to_stage for c in state.stage_changes] == [Stage.DISCOVERY]
+
+
+def test_a_failure_while_saving_stores_nothing(session):
+    deal = make_deal(session)
+    call = crud.create_call(session, call_in=CallCreate(kind=CallKind.TRANSCRIPT, deal_id=deal.id))
+    broken = dataclasses.replace(insights(), objections=(Objection_(1, "not-a-category", "x", False, 0.5),))
+    events_before = len(crud.list_changes(session))
+    with pytest.raises(ValueError):
+        crud.save_call_results(session, call=call, transcript=transcript(), insights=broken)
+    assert crud.get_call(session, call_id=call.id).status == CallStatus.QUEUED
+    assert _count(session, Utterance) == 0 and _count(session, NextStep) == 0
+    assert len(crud.list_changes(session)) == events_before
+    assert crud.get_deal(session, deal_id=deal.id).version == 1
+
+
+def test_reprocessing_with_changed_steps_writes_next_step_changes(session):
+    call = _processed_call(session)
+    first = session.exec(select(NextStep)).one()
+    moved = NextStep_(2, first.text, first.action, "Dana Ruiz", "rep", dt.date(2026, 3, 13), True, 0.9)
+    new = NextStep_(3, "Sarah signs off", "get sign-off", "Tom Becker", "buyer", None, False, 0.6)
+    crud.save_call_results(
+        session, call=call, transcript=transcript(), insights=insights(next_steps=(moved, new))
+    )
+    kinds = [(e.type, e.entity_id) for e in crud.list_changes(session) if e.entity == "next_step"]
+    assert kinds[0] == ("suggested", first.id) and kinds[1] == ("updated", first.id)
+    assert kinds[2][0] == "suggested" and len(kinds) == 3
+    crud.save_call_results(session, call=call, transcript=transcript(), insights=insights(next_steps=(new,)))
+    last = [e for e in crud.list_changes(session) if e.entity == "next_step"][-1]
+    assert (last.type, last.entity_id) == ("removed", first.id)
