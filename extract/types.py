@@ -176,7 +176,8 @@ class Insights:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the contract's JSON object (dates as ISO strings, tuples as lists)."""
-        return _jsonable(asdict(self))
+        document: dict[str, Any] = _jsonable(asdict(self))
+        return document
 
 
 def _jsonable(value: Any) -> Any:
