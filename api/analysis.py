@@ -63,12 +63,19 @@ def _progress_bar(enabled: bool) -> Iterator[flows.ProgressFn | None]:
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    columns = (TextColumn("transcribing"), BarColumn(), TextColumn("{task.fields[done]}"), TimeRemainingColumn())
+    columns = (
+        TextColumn("transcribing"),
+        BarColumn(),
+        TextColumn("{task.fields[done]}"),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, transient=True, console=None) as bar:
         task = bar.add_task("transcribe", total=1.0, done="")
 
         def report(done_s: float, total_s: float) -> None:
-            bar.update(task, completed=done_s, total=max(total_s, 1e-9), done=f"{done_s:.0f}/{total_s:.0f} s audio")
+            bar.update(
+                task, completed=done_s, total=max(total_s, 1e-9), done=f"{done_s:.0f}/{total_s:.0f} s audio"
+            )
 
         yield report
 

@@ -40,13 +40,16 @@ def _parse_date(value: str | None) -> dt.date | None:
 
 
 DateOption = Annotated[
-    str | None, typer.Option("--date", help="The call's date (YYYY-MM-DD); relative dates resolve against it.")
+    str | None,
+    typer.Option("--date", help="The call's date (YYYY-MM-DD); relative dates resolve against it."),
 ]
 
 
 @app.command()
 def analyze(
-    file: Annotated[Path, typer.Argument(help="A transcript (JSON, WebVTT, SRT, text) or an audio recording.")],
+    file: Annotated[
+        Path, typer.Argument(help="A transcript (JSON, WebVTT, SRT, text) or an audio recording.")
+    ],
     output_format: Annotated[
         str, typer.Option("--format", help="json: the call-insights object; text: a summary to read.")
     ] = "json",
@@ -57,7 +60,9 @@ def analyze(
     if output_format not in {"json", "text"}:
         raise typer.BadParameter("--format must be json or text")
     with cli_errors():
-        insights = analysis.analyze_file(file, settings=get_settings(), date=_parse_date(date), framework=framework)
+        insights = analysis.analyze_file(
+            file, settings=get_settings(), date=_parse_date(date), framework=framework
+        )
         if output_format == "json":
             json.dump(insights.to_dict(), sys.stdout, indent=2)
             sys.stdout.write("\n")
@@ -67,8 +72,12 @@ def analyze(
 
 @app.command()
 def transcribe(
-    file: Annotated[Path, typer.Argument(help="An audio recording (wav, flac, mp3, m4a, ogg, opus, webm, amr).")],
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the transcript JSON here.")] = None,
+    file: Annotated[
+        Path, typer.Argument(help="An audio recording (wav, flac, mp3, m4a, ogg, opus, webm, amr).")
+    ],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the transcript JSON here.")
+    ] = None,
     speakers: Annotated[int | None, typer.Option(help="Number of speakers in a mono recording.")] = None,
     rep_channel: Annotated[str | None, typer.Option(help="Stereo: the rep's channel, left or right.")] = None,
     participants: Annotated[
@@ -116,7 +125,9 @@ def serve(
 @app.command()
 def train(
     corpus: Annotated[Path, typer.Option(help="Labelled training calls.")] = Path("fixtures/corpus/train"),
-    out: Annotated[Path | None, typer.Option(help="Where to write the heads (default: the shipped ones).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Where to write the heads (default: the shipped ones).")
+    ] = None,
 ) -> None:
     """Train the utterance classifier heads on the labelled training split (deterministic)."""
     with cli_errors():

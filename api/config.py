@@ -51,7 +51,9 @@ class ExtractSettings(BaseModel):
         base = ExtractOptions(framework=self.framework, heads_dir=self.heads_dir)
         if self.competitors is None:
             return base
-        return ExtractOptions(framework=self.framework, heads_dir=self.heads_dir, competitors=tuple(self.competitors))
+        return ExtractOptions(
+            framework=self.framework, heads_dir=self.heads_dir, competitors=tuple(self.competitors)
+        )
 
 
 class RunnerSettings(BaseModel):

@@ -56,7 +56,11 @@ def _create_users(session: Session, users: list[dict[str, Any]], keys_file: Path
         if crud.get_user_by_email(session, email=user["email"]) is not None:
             continue
         _, key = crud.create_user(
-            session, name=user["name"], email=user["email"], role=Role(user["role"]), manager_email=user.get("manager")
+            session,
+            name=user["name"],
+            email=user["email"],
+            role=Role(user["role"]),
+            manager_email=user.get("manager"),
         )
         lines.append(f"{user['role']:<8} {user['email']:<34} {key}")
     fd = os.open(keys_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -73,7 +77,10 @@ def _create_deal(session: Session, deal: dict[str, Any], today: dt.date, repo: P
         first = CrmDealUpsert(**_crm_fields(deal, today + dt.timedelta(days=deal["pushed_from_days"])))
         crud.upsert_deal_from_crm(session, external_id=deal["external_id"], data=first, by_user=revops)
     record, _ = crud.upsert_deal_from_crm(
-        session, external_id=deal["external_id"], data=CrmDealUpsert(**_crm_fields(deal, close)), by_user=revops
+        session,
+        external_id=deal["external_id"],
+        data=CrmDealUpsert(**_crm_fields(deal, close)),
+        by_user=revops,
     )
     if existing is not None:
         return None

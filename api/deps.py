@@ -59,12 +59,17 @@ def get_current_user(
     """Return the user whose API key the request carries; 401 without a valid one."""
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise ProblemError(status.HTTP_401_UNAUTHORIZED, "an API key is required (Authorization: Bearer <key>)",
-                           headers=challenge)
+        raise ProblemError(
+            status.HTTP_401_UNAUTHORIZED,
+            "an API key is required (Authorization: Bearer <key>)",
+            headers=challenge,
+        )
     api_key = crud.get_api_key(session, key=credentials.credentials)
     user = session.get(User, api_key.user_id) if api_key is not None else None
     if api_key is None or user is None or not user.active:
-        raise ProblemError(status.HTTP_401_UNAUTHORIZED, "the API key is unknown or revoked", headers=challenge)
+        raise ProblemError(
+            status.HTTP_401_UNAUTHORIZED, "the API key is unknown or revoked", headers=challenge
+        )
     request.state.api_key_id = api_key.id  # Idempotency-Key records are scoped to the key
     return user
 
@@ -78,7 +83,9 @@ def require_roles(*roles: Role) -> Callable[[User], User]:
     def check(user: CurrentUser) -> User:
         if user.role not in roles:
             allowed = ", ".join(r.value for r in roles)
-            raise ProblemError(status.HTTP_403_FORBIDDEN, f"this needs the role {allowed}; you are {user.role.value}")
+            raise ProblemError(
+                status.HTTP_403_FORBIDDEN, f"this needs the role {allowed}; you are {user.role.value}"
+            )
         return user
 
     return check

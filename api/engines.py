@@ -14,12 +14,11 @@ import extract.types as xt
 from api.config import Settings
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     import datetime as dt
     from collections.abc import Callable
+    from pathlib import Path
 
-    from transcribe.types import Transcript, TranscribeOptions
+    from transcribe.types import TranscribeOptions, Transcript
 
 
 class TranscriptAnalyzer(Protocol):

@@ -19,10 +19,24 @@ from signals.config import RiskConfig
 from signals.risk import score_deal
 from transcribe.errors import TranscriptFormatError
 from transcribe.importers import detect_transcript_kind, parse_transcript
-from transcribe.types import Participant, Transcript, TranscribeOptions
+from transcribe.types import Participant, TranscribeOptions, Transcript
 
 AUDIO_SUFFIXES = frozenset(
-    {".wav", ".flac", ".mp3", ".m4a", ".aac", ".mp4", ".ogg", ".oga", ".opus", ".webm", ".amr", ".3gp", ".wma"}
+    {
+        ".wav",
+        ".flac",
+        ".mp3",
+        ".m4a",
+        ".aac",
+        ".mp4",
+        ".ogg",
+        ".oga",
+        ".opus",
+        ".webm",
+        ".amr",
+        ".3gp",
+        ".wma",
+    }
 )
 TRANSCRIPT_SUFFIXES = frozenset({".json", ".vtt", ".srt", ".txt", ".text"})
 

@@ -14,9 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api import flows, uploads
+from api.config import Settings
 from api.deps import ensure_deal_access
 from api.problems import ProblemError
-from api.config import Settings
 from models import crud
 from models.enums import CallKind, CallSource
 from models.schemas import CallCreate
@@ -80,7 +80,9 @@ def _form_options(fields: dict[str, str]) -> dict[str, Any]:
     return options
 
 
-def accept_file(intake: CallIntake, source: BinaryIO, filename: str, fields: dict[str, str]) -> dict[str, Any]:
+def accept_file(
+    intake: CallIntake, source: BinaryIO, filename: str, fields: dict[str, str]
+) -> dict[str, Any]:
     """Store an uploaded file (audio or transcript) and queue it; return {id, status}."""
     date = _form_date(fields)
     options = _form_options(fields)
@@ -104,7 +106,9 @@ def accept_file(intake: CallIntake, source: BinaryIO, filename: str, fields: dic
             from transcribe.errors import AudioTooLongError
 
             limit_h = intake.settings.transcribe.max_duration_s / 3600
-            raise AudioTooLongError(f"{filename} lasts {info.duration_s / 3600:.1f} h; the limit is {limit_h:g} h")
+            raise AudioTooLongError(
+                f"{filename} lasts {info.duration_s / 3600:.1f} h; the limit is {limit_h:g} h"
+            )
     except BaseException:
         uploads.discard(spooled)
         raise

@@ -63,7 +63,9 @@ def problem(
         "errors": errors or [],
         **extra,
     }
-    return JSONResponse(jsonable_encoder(body), status_code=status_code, media_type=PROBLEM_JSON, headers=headers)
+    return JSONResponse(
+        jsonable_encoder(body), status_code=status_code, media_type=PROBLEM_JSON, headers=headers
+    )
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -111,7 +113,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def db_error(_: Request, exc: OperationalError) -> JSONResponse:
         log.warning("database error: %s", exc)
-        return problem(status.HTTP_503_SERVICE_UNAVAILABLE, "the database is unavailable", headers={"Retry-After": "5"})
+        return problem(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "the database is unavailable", headers={"Retry-After": "5"}
+        )
 
     @app.exception_handler(ExtractError)
     async def model_error(_: Request, exc: ExtractError) -> JSONResponse:

@@ -33,7 +33,9 @@ class CallRunner(Protocol):
 class InProcessRunner:
     """Worker threads that claim queued calls from the database and process them."""
 
-    def __init__(self, *, engine: Engine, engines: Engines, workers: int = 1, poll_interval_s: float = 0.5) -> None:
+    def __init__(
+        self, *, engine: Engine, engines: Engines, workers: int = 1, poll_interval_s: float = 0.5
+    ) -> None:
         self._engine = engine
         self._engines = engines
         self._workers = workers

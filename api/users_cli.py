@@ -31,7 +31,9 @@ def create_user(
         try:
             migrate(engine)
             with Session(engine) as session:
-                user, key = crud.create_user(session, name=name, email=email, role=role, manager_email=manager)
+                user, key = crud.create_user(
+                    session, name=name, email=email, role=role, manager_email=manager
+                )
                 typer.echo(f"created {user.role.value} {user.name} <{user.email}> (id {user.id}); API key:")
         finally:
             engine.dispose()

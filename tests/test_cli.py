@@ -26,7 +26,12 @@ def dealsignal(*args: str, data_dir: Path, stdin: str | None = None) -> subproce
     env = os.environ | {"DEALSIGNAL_DATA_DIR": str(data_dir)}
     env.pop("DEALSIGNAL_DATABASE_URL", None)
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args], capture_output=True, text=True, env=env, cwd=REPO, input=stdin,
+        [sys.executable, "-m", "api.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        input=stdin,
         timeout=600,
     )
 
@@ -49,7 +54,9 @@ def test_analyze_prints_every_contract_field(tmp_path: Path) -> None:
 
 def test_analyze_text_and_date_override(tmp_path: Path) -> None:
     transcript = REPO / "fixtures" / "transcripts" / "call.vtt"
-    done = dealsignal("analyze", str(transcript), "--format", "text", "--date", "2026-03-02", data_dir=tmp_path)
+    done = dealsignal(
+        "analyze", str(transcript), "--format", "text", "--date", "2026-03-02", data_dir=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     assert "Next steps" in done.stdout and "Stakeholders" in done.stdout
     assert "2026-03-02" in done.stdout
@@ -73,32 +80,56 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path, args: list[str], 
 
 def test_invalid_transcript_names_field(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"date": "2026-01-01", "participants": [{"name": "A", "side": "rep"}],
-                               "utterances": [{"speaker": "B", "start": 0, "text": "hi"}]}))
+    bad.write_text(
+        json.dumps(
+            {
+                "date": "2026-01-01",
+                "participants": [{"name": "A", "side": "rep"}],
+                "utterances": [{"speaker": "B", "start": 0, "text": "hi"}],
+            }
+        )
+    )
     done = dealsignal("analyze", str(bad), data_dir=tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip() == "error: utterances[0].speaker: 'B' is not a participant"
 
 
 def test_users_create_prints_key_last(tmp_path: Path) -> None:
-    done = dealsignal("users", "create", "--name", "Sam Patel", "--email", "sam@x.example", "--role", "manager",
-                      data_dir=tmp_path)
+    done = dealsignal(
+        "users",
+        "create",
+        "--name",
+        "Sam Patel",
+        "--email",
+        "sam@x.example",
+        "--role",
+        "manager",
+        data_dir=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     key = done.stdout.strip().splitlines()[-1]
     assert key.startswith("ds_") and " " not in key
-    again = dealsignal("users", "create", "--name", "Sam", "--email", "sam@x.example", "--role", "manager",
-                       data_dir=tmp_path)
+    again = dealsignal(
+        "users", "create", "--name", "Sam", "--email", "sam@x.example", "--role", "manager", data_dir=tmp_path
+    )
     assert again.returncode != 0 and "sam@x.example" in again.stderr
-    bad_role = dealsignal("users", "create", "--name", "X", "--email", "x@x.example", "--role", "boss",
-                          data_dir=tmp_path)
+    bad_role = dealsignal(
+        "users", "create", "--name", "X", "--email", "x@x.example", "--role", "boss", data_dir=tmp_path
+    )
     assert bad_role.returncode != 0
 
 
 def test_unreachable_database_is_reported(tmp_path: Path) -> None:
     env_url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
     env = os.environ | {"DEALSIGNAL_DATA_DIR": str(tmp_path), "DEALSIGNAL_DATABASE_URL": env_url}
-    done = subprocess.run([sys.executable, "-m", "api.cli", "migrate"], capture_output=True, text=True, env=env,
-                          cwd=REPO, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", "migrate"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=60,
+    )
     assert done.returncode == 3
     assert "cannot connect to the database" in done.stderr
     assert "Traceback" not in done.stderr

@@ -22,7 +22,9 @@ def parse_call_date(value: object, location: str = "date") -> tuple[dt.date, dt.
             return dt.date.fromisoformat(text), None
         stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise TranscriptFormatError(location, f"{value!r} is not a date (YYYY-MM-DD) or ISO timestamp") from exc
+        raise TranscriptFormatError(
+            location, f"{value!r} is not a date (YYYY-MM-DD) or ISO timestamp"
+        ) from exc
     return stamp.date(), stamp
 
 
@@ -117,7 +119,9 @@ def _utterances(value: object, names: set[str]) -> tuple[Utterance, ...]:
             raise TranscriptFormatError(f"{where}.start", "is required")
         start = _number(item["start"], f"{where}.start")
         if start < previous_start:
-            raise TranscriptFormatError(f"{where}.start", f"{start} is before the previous start {previous_start}")
+            raise TranscriptFormatError(
+                f"{where}.start", f"{start} is before the previous start {previous_start}"
+            )
         end = None if item.get("end") is None else _number(item["end"], f"{where}.end")
         if end is not None and end < start:
             raise TranscriptFormatError(f"{where}.end", f"{end} is before its start {start}")
@@ -175,7 +179,12 @@ def _utterance_json(utterance: Utterance, include_words: bool) -> dict[str, Any]
     item["text"] = utterance.text
     if include_words and utterance.words:
         item["words"] = [
-            {"start": round(w.start, 3), "end": round(w.end, 3), "text": w.text, "probability": round(w.probability, 3)}
+            {
+                "start": round(w.start, 3),
+                "end": round(w.end, 3),
+                "text": w.text,
+                "probability": round(w.probability, 3),
+            }
             for w in utterance.words
         ]
     return item

@@ -23,7 +23,9 @@ _TIMESTAMP = r"(?:\d{1,2}:)?\d{1,2}:\d{2}(?:[.,]\d{1,3})?"
 _CUE_TIMING = re.compile(rf"^\s*({_TIMESTAMP})\s*-->\s*({_TIMESTAMP})")
 _VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>(.*?)(?=<v[\s.]|$)", re.S)
 _TAG = re.compile(r"</?[^>]+>")
-_SPEAKER_PREFIX = re.compile(r"^\s*(?:\[(?P<name1>[^\]]{1,60})\]|(?P<name2>[^:\[\]]{1,60}?):)(?:\s+|$)(?P<text>.*)$")
+_SPEAKER_PREFIX = re.compile(
+    r"^\s*(?:\[(?P<name1>[^\]]{1,60})\]|(?P<name2>[^:\[\]]{1,60}?):)(?:\s+|$)(?P<text>.*)$"
+)
 _TEXT_LINE = re.compile(rf"^\s*(?:\[(?P<ts>{_TIMESTAMP})\]\s*)?(?P<rest>.*)$")
 
 
@@ -80,12 +82,16 @@ def _timed_block(block: list[str], first_line: int, kind: str) -> tuple[float, f
         if timing:
             start, end = _seconds(timing.group(1)), _seconds(timing.group(2))
             if end < start:
-                raise TranscriptFormatError(f"line {first_line + offset}", f"{kind} cue ends before it starts")
+                raise TranscriptFormatError(
+                    f"line {first_line + offset}", f"{kind} cue ends before it starts"
+                )
             return start, end, block[offset + 1 :]
     return None
 
 
-def parse_vtt(text: str, *, date: dt.date, participants: tuple[Participant, ...], call_id: str | None) -> Transcript:
+def parse_vtt(
+    text: str, *, date: dt.date, participants: tuple[Participant, ...], call_id: str | None
+) -> Transcript:
     """Parse WebVTT, taking speakers from `<v Name>` voice tags (or a `Name:` prefix)."""
     cues: list[_Cue] = []
     for first_line, block in _subtitle_blocks(text):
@@ -100,16 +106,22 @@ def parse_vtt(text: str, *, date: dt.date, participants: tuple[Participant, ...]
         if not voices:
             voices = [(None, payload)]
         for voice, spoken in voices:
-            speaker, words = (voice.strip(), _TAG.sub("", spoken).strip()) if voice else _split_speaker(
-                _TAG.sub("", spoken)
+            speaker, words = (
+                (voice.strip(), _TAG.sub("", spoken).strip())
+                if voice
+                else _split_speaker(_TAG.sub("", spoken))
             )
             if speaker is None:
-                raise TranscriptFormatError(f"line {first_line}", "cue has no speaker (<v Name> tag or 'Name:' prefix)")
+                raise TranscriptFormatError(
+                    f"line {first_line}", "cue has no speaker (<v Name> tag or 'Name:' prefix)"
+                )
             cues.append(_Cue(speaker, words, start, end, first_line))
     return _build(cues, date=date, participants=participants, call_id=call_id, kind="WebVTT")
 
 
-def parse_srt(text: str, *, date: dt.date, participants: tuple[Participant, ...], call_id: str | None) -> Transcript:
+def parse_srt(
+    text: str, *, date: dt.date, participants: tuple[Participant, ...], call_id: str | None
+) -> Transcript:
     """Parse SRT; each cue names its speaker with a `Name:` or `[Name]` prefix."""
     cues: list[_Cue] = []
     previous: str | None = None
@@ -122,7 +134,9 @@ def parse_srt(text: str, *, date: dt.date, participants: tuple[Participant, ...]
         # A cue without a label continues the previous speaker, as subtitles split long turns.
         speaker = speaker or previous
         if speaker is None:
-            raise TranscriptFormatError(f"line {first_line}", "the first SRT cue has no 'Name:' speaker label")
+            raise TranscriptFormatError(
+                f"line {first_line}", "the first SRT cue has no 'Name:' speaker label"
+            )
         cues.append(_Cue(speaker, words, start, end, first_line))
         previous = speaker
     return _build(cues, date=date, participants=participants, call_id=call_id, kind="SRT")
@@ -184,7 +198,9 @@ def _timed_turns(turns: list[_Cue]) -> list[Utterance]:
     for turn in turns:
         start = turn.start if turn.start is not None else clock
         if utterances and start < utterances[-1].start:
-            raise TranscriptFormatError(f"line {turn.line}", f"time {start:.1f} s is before the previous turn's")
+            raise TranscriptFormatError(
+                f"line {turn.line}", f"time {start:.1f} s is before the previous turn's"
+            )
         estimated = start + len(turn.text.split()) / _WORDS_PER_SECOND
         end = turn.end if turn.end is not None else estimated
         utterances.append(Utterance(speaker=turn.speaker, start=start, end=end, text=turn.text))

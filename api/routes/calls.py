@@ -74,10 +74,15 @@ async def upload_call(request: Request, user: CurrentUser) -> JSONResponse:
         try:
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
-                raise ProblemError(422, "body.file: a file is required", errors=[{"loc": ["body", "file"],
-                                                                                   "msg": "required"}])
+                raise ProblemError(
+                    422,
+                    "body.file: a file is required",
+                    errors=[{"loc": ["body", "file"], "msg": "required"}],
+                )
             fields = {key: value for key, value in form.items() if isinstance(value, str)}
-            accepted = await run_in_threadpool(accept_file, intake, upload.file, upload.filename or "upload", fields)
+            accepted = await run_in_threadpool(
+                accept_file, intake, upload.file, upload.filename or "upload", fields
+            )
         finally:
             await form.close()
     elif "json" in content_type:
@@ -116,7 +121,9 @@ def get_insights(call_id: int, session: SessionDep, user: CurrentUser) -> JSONRe
     call = _visible_call(session, user, call_id)
     if call.status is not CallStatus.DONE or call.insights is None:
         detail = call.error if call.status is CallStatus.FAILED else f"the call is {call.status.value}"
-        raise ProblemError(status.HTTP_409_CONFLICT, f"no insights yet: {detail}", call_status=call.status.value)
+        raise ProblemError(
+            status.HTTP_409_CONFLICT, f"no insights yet: {detail}", call_status=call.status.value
+        )
     return JSONResponse(call.insights)
 
 

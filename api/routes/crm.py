@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from api.flows import rescore_deal
 from api.deps import CurrentUser, RevOpsUser, SessionDep, ensure_deal_access
+from api.flows import rescore_deal
 from api.idempotency import replay_or_run
 from api.problems import ProblemError
 from api.routes.deals import etag
@@ -36,7 +36,11 @@ def upsert_crm_deal(
 
     def run() -> tuple[int, dict[str, object], dict[str, str]]:
         existing = crud.get_deal_by_external_id(session, external_id=external_id)
-        if existing is not None and if_match is not None and if_match.strip() not in (etag(existing.version), "*"):
+        if (
+            existing is not None
+            and if_match is not None
+            and if_match.strip() not in (etag(existing.version), "*")
+        ):
             raise ProblemError(
                 status.HTTP_412_PRECONDITION_FAILED,
                 f"the deal is at version {existing.version}; re-read it and retry",

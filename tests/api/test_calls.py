@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,8 +11,16 @@ from tests.api.conftest import REPO, Team, deal_body, wait_for_call
 
 PROBLEM = "application/problem+json"
 CALL = REPO / "fixtures" / "corpus" / "train" / "train-a-04-logistics-negotiation.json"
-INSIGHT_FIELDS = ("call", "speakers", "utterances", "next_steps", "stakeholders", "objections", "mentions",
-                  "methodology")
+INSIGHT_FIELDS = (
+    "call",
+    "speakers",
+    "utterances",
+    "next_steps",
+    "stakeholders",
+    "objections",
+    "mentions",
+    "methodology",
+)
 
 
 @pytest.fixture
@@ -27,7 +34,9 @@ def _transcript() -> dict:
     return document
 
 
-def test_json_transcript_is_processed_and_updates_the_deal(client: TestClient, team: Team, deal: dict) -> None:
+def test_json_transcript_is_processed_and_updates_the_deal(
+    client: TestClient, team: Team, deal: dict
+) -> None:
     body = _transcript() | {"deal_external_id": "SF-100"}
     accepted = client.post("/v1/calls", json=body, headers=team.auth("rep"))
     assert accepted.status_code == 202, accepted.text
@@ -63,8 +72,12 @@ def test_transcript_files_upload(client: TestClient, team: Team, deal: dict, nam
 
 def test_same_file_twice_is_recognised(client: TestClient, team: Team, deal: dict) -> None:
     files = {"file": ("call.vtt", (REPO / "fixtures" / "transcripts" / "call.vtt").read_bytes())}
-    first = client.post("/v1/calls", files=files, data={"deal_external_id": "SF-100"}, headers=team.auth("rep"))
-    second = client.post("/v1/calls", files=files, data={"deal_external_id": "SF-100"}, headers=team.auth("rep"))
+    first = client.post(
+        "/v1/calls", files=files, data={"deal_external_id": "SF-100"}, headers=team.auth("rep")
+    )
+    second = client.post(
+        "/v1/calls", files=files, data={"deal_external_id": "SF-100"}, headers=team.auth("rep")
+    )
     assert second.json()["id"] == first.json()["id"]
     assert second.json()["duplicate"] is True
 
@@ -78,18 +91,33 @@ def test_same_file_twice_is_recognised(client: TestClient, team: Team, deal: dic
         ({"file": ("call.docx", b"PK\x03\x04 binary stuff \x00\x01")}, {}, 422, "call.docx"),
         ({"file": ("call.txt", b"A: hi\nB: hello\n")}, {"date": "yesterday"}, 422, "date"),
         ({"file": ("call.txt", b"A: hi\n")}, {"deal_external_id": "NOPE"}, 422, "NOPE"),
-        ({"file": ("call.txt", b"A: hi\n")}, {"participants": "[{\"name\": \"A\"}]"}, 422, "participants[0].side"),
+        (
+            {"file": ("call.txt", b"A: hi\n")},
+            {"participants": '[{"name": "A"}]'},
+            422,
+            "participants[0].side",
+        ),
     ],
 )
 def test_bad_uploads_are_refused_and_store_nothing(
-    client: TestClient, team: Team, deal: dict, files: dict, data: dict, status: int, needle: str,
+    client: TestClient,
+    team: Team,
+    deal: dict,
+    files: dict,
+    data: dict,
+    status: int,
+    needle: str,
     api_settings,
 ) -> None:
     response = client.post("/v1/calls", files=files, data=data, headers=team.auth("rep"))
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == PROBLEM
     assert needle in response.json()["detail"]
-    stored = [p for p in api_settings.audio_dir.rglob("*") if p.is_file()] if api_settings.audio_dir.exists() else []
+    stored = (
+        [p for p in api_settings.audio_dir.rglob("*") if p.is_file()]
+        if api_settings.audio_dir.exists()
+        else []
+    )
     assert stored == []
 
 
@@ -102,13 +130,17 @@ def test_json_speaker_not_participant(client: TestClient, team: Team, deal: dict
 
 
 def test_upload_needs_a_known_media_type(client: TestClient, team: Team) -> None:
-    response = client.post("/v1/calls", content=b"hello", headers=team.auth("rep") | {"Content-Type": "text/plain"})
+    response = client.post(
+        "/v1/calls", content=b"hello", headers=team.auth("rep") | {"Content-Type": "text/plain"}
+    )
     assert response.status_code == 415
 
 
 def test_upload_over_the_limit_is_413(client: TestClient, team: Team, api_settings) -> None:
     big = b"0" * (api_settings.max_json_bytes + 1)
-    response = client.post("/v1/calls", content=big, headers=team.auth("rep") | {"Content-Type": "application/json"})
+    response = client.post(
+        "/v1/calls", content=big, headers=team.auth("rep") | {"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
 
 

@@ -17,9 +17,24 @@ def test_upsert_creates_then_updates(client: TestClient, team: Team) -> None:
     assert deal["owner_email"] == "dana@seller.example"
     assert deal["stage"] == "discovery"
     assert created.headers["ETag"] == f'"{deal["version"]}"'
-    for field in ("id", "name", "account", "amount", "currency", "close_date", "forecast_category", "probability",
-                  "next_step", "last_buyer_activity", "stakeholders", "open_objections", "risk", "methodology",
-                  "stage_history", "version"):
+    for field in (
+        "id",
+        "name",
+        "account",
+        "amount",
+        "currency",
+        "close_date",
+        "forecast_category",
+        "probability",
+        "next_step",
+        "last_buyer_activity",
+        "stakeholders",
+        "open_objections",
+        "risk",
+        "methodology",
+        "stage_history",
+        "version",
+    ):
         assert field in deal, field
 
     updated = client.put("/v1/crm/deals/SF-1", json=deal_body(amount="52000"), headers=team.auth("revops"))
@@ -62,7 +77,9 @@ def test_idempotency_key_replays_first_response(client: TestClient, team: Team) 
 
 
 def test_unknown_owner_and_stage_are_clear_errors(client: TestClient, team: Team) -> None:
-    owner = client.put("/v1/crm/deals/SF-5", json=deal_body(owner="nobody@x.example"), headers=team.auth("revops"))
+    owner = client.put(
+        "/v1/crm/deals/SF-5", json=deal_body(owner="nobody@x.example"), headers=team.auth("revops")
+    )
     assert owner.status_code == 422 and "nobody@x.example" in owner.json()["detail"]
     stage = client.put("/v1/crm/deals/SF-5", json=deal_body(stage="Maybe"), headers=team.auth("revops"))
     assert stage.status_code == 422

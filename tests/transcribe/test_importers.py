@@ -59,14 +59,20 @@ def test_json_round_trips() -> None:
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda d: d["utterances"][1].update(speaker="Tom"), "utterances[1].speaker: 'Tom' is not a participant"),
+        (
+            lambda d: d["utterances"][1].update(speaker="Tom"),
+            "utterances[1].speaker: 'Tom' is not a participant",
+        ),
         (lambda d: d.pop("date"), "date: is required"),
         (lambda d: d.update(date="March 2nd"), "date: 'March 2nd' is not a date"),
         (lambda d: d.update(date="2026-02-30"), "date: '2026-02-30' is not a date"),
         (lambda d: d["participants"][1].update(side="customer"), "participants[1].side: must be rep, buyer"),
         (lambda d: d["participants"].append({"name": "Dana Ruiz", "side": "rep"}), "participants[2].name"),
         (lambda d: d["utterances"][1].update(start=-1), "utterances[1].start: must not be negative"),
-        (lambda d: d["utterances"][0].update(start=5.0, end=6.0), "utterances[1].start: 4.3 is before the previous"),
+        (
+            lambda d: d["utterances"][0].update(start=5.0, end=6.0),
+            "utterances[1].start: 4.3 is before the previous",
+        ),
         (lambda d: d["utterances"][0].update(end=0.0, start=2.0), "utterances[0].end"),
         (lambda d: d["utterances"][0].pop("text"), "utterances[0].text: is required"),
         (lambda d: d["utterances"][0].update(start="zero"), "utterances[0].start: must be a number"),
@@ -132,7 +138,9 @@ def test_untimed_text_gets_estimated_times() -> None:
 
 def test_known_participants_give_sides_and_catch_strangers() -> None:
     people = (Participant("Dana Ruiz", Side.REP), Participant("Tom Becker", Side.BUYER))
-    transcript = parse_transcript((TRANSCRIPTS / "call.txt").read_bytes(), filename="c.txt", participants=people)
+    transcript = parse_transcript(
+        (TRANSCRIPTS / "call.txt").read_bytes(), filename="c.txt", participants=people
+    )
     assert transcript.side_of("Tom Becker") is Side.BUYER
     with pytest.raises(TranscriptFormatError, match="line 2: speaker 'Tom Becker' is not a participant"):
         parse_transcript((TRANSCRIPTS / "call.txt").read_bytes(), filename="c.txt", participants=people[:1])
