@@ -12,6 +12,7 @@ from api.engines import Engines
 from api.problems import install_problem_handlers
 from api.routes import calls, crm, deals, health, next_steps
 from api.runner import InProcessRunner
+from api.ui import pages
 from models.db import make_engine, migrate
 
 API_DESCRIPTION = """
@@ -64,4 +65,5 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     install_problem_handlers(app)
     for module in (health, calls, deals, crm, next_steps):
         app.include_router(module.router)
+    pages.mount(app)
     return app

@@ -1,0 +1,1 @@
+"""Server-rendered pages for reps, managers and leaders (same crud functions as the JSON routes)."""
