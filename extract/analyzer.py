@@ -27,10 +27,29 @@ from extract.types import CallInfo, Framework, Insights, UtteranceOut
 from transcribe.types import Transcript
 
 DEFAULT_COMPETITORS: tuple[str, ...] = (
-    "Gong", "Chorus", "Clari", "Salesloft", "Outreach", "Avoma", "Fireflies", "Otter", "Jiminny", "Wingman",
-    "ExecVision", "People.ai", "ZoomInfo", "Apollo", "HubSpot", "Salesforce", "Zoom Revenue Accelerator",
-    "Revenue.io", "Mindtickle", "Highspot", "Seismic", "Pipedrive",
-)  # fmt: skip
+    "Gong",
+    "Chorus",
+    "Clari",
+    "Salesloft",
+    "Outreach",
+    "Avoma",
+    "Fireflies",
+    "Otter",
+    "Jiminny",
+    "Wingman",
+    "ExecVision",
+    "People.ai",
+    "ZoomInfo",
+    "Apollo",
+    "HubSpot",
+    "Salesforce",
+    "Zoom Revenue Accelerator",
+    "Revenue.io",
+    "Mindtickle",
+    "Highspot",
+    "Seismic",
+    "Pipedrive",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,11 +11,34 @@ from numpy.typing import NDArray
 from extract import cues
 
 FEATURES: tuple[str, ...] = (
-    "side_rep", "side_buyer", "side_unknown", "self_commit", "we_commit", "lets", "you_ask", "action_verb",
-    "past", "hypothetical", "vague", "question_mark", "question_words", "has_due", "pos_rel", "near_end",
-    "len_log", "next_decline", "next_accept", "prev_question", "concern", "authority", "people", "titles",
-    "prev_side_rep", "next_side_other", "no_punct",
-) + tuple(f"cat_{c}" for c in cues.CATEGORY_CUES)  # fmt: skip
+    "side_rep",
+    "side_buyer",
+    "side_unknown",
+    "self_commit",
+    "we_commit",
+    "lets",
+    "you_ask",
+    "action_verb",
+    "past",
+    "hypothetical",
+    "vague",
+    "question_mark",
+    "question_words",
+    "has_due",
+    "pos_rel",
+    "near_end",
+    "len_log",
+    "next_decline",
+    "next_accept",
+    "prev_question",
+    "concern",
+    "authority",
+    "people",
+    "titles",
+    "prev_side_rep",
+    "next_side_other",
+    "no_punct",
+) + tuple(f"cat_{c}" for c in cues.CATEGORY_CUES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,19 +73,34 @@ def _row(views: list[UtteranceView], i: int) -> list[float]:
     nxt = next((w for w in views[i + 1 : i + 3] if w.speaker != v.speaker), None)
     n = len(views)
     row = [
-        float(v.side == "rep"), float(v.side == "buyer"), float(v.side not in ("rep", "buyer")),
-        _flag(cues.count(cues.SELF_COMMIT, t)), _flag(cues.count(cues.WE_COMMIT, t)), _flag(cues.count(cues.LETS, t)),
-        _flag(cues.count(cues.YOU_ASK, t)), _flag(cues.count(cues.ACTION_VERB, t)), _flag(cues.count(cues.PAST, t)),
-        _flag(cues.count(cues.HYPOTHETICAL, t)), _flag(cues.count(cues.VAGUE, t)), float("?" in v.text),
-        _flag(cues.count(cues.QUESTION, t)), float(v.due_text is not None), i / max(1, n - 1),
-        float(n - i <= 12), math.log1p(len(t.split())) / 4.0,
+        float(v.side == "rep"),
+        float(v.side == "buyer"),
+        float(v.side not in ("rep", "buyer")),
+        _flag(cues.count(cues.SELF_COMMIT, t)),
+        _flag(cues.count(cues.WE_COMMIT, t)),
+        _flag(cues.count(cues.LETS, t)),
+        _flag(cues.count(cues.YOU_ASK, t)),
+        _flag(cues.count(cues.ACTION_VERB, t)),
+        _flag(cues.count(cues.PAST, t)),
+        _flag(cues.count(cues.HYPOTHETICAL, t)),
+        _flag(cues.count(cues.VAGUE, t)),
+        float("?" in v.text),
+        _flag(cues.count(cues.QUESTION, t)),
+        float(v.due_text is not None),
+        i / max(1, n - 1),
+        float(n - i <= 12),
+        math.log1p(len(t.split())) / 4.0,
         float(nxt is not None and _starts(cues.DECLINE, nxt.clean)),
         float(nxt is not None and _starts(cues.ACCEPT, nxt.clean)),
         float(prev is not None and ("?" in prev.text or cues.count(cues.QUESTION, prev.clean) > 0)),
-        _flag(cues.count(cues.CONCERN, t)), _flag(v.authority), _flag(v.people), _flag(v.titles),
-        float(prev is not None and prev.side == "rep"), float(nxt is not None and nxt.side != v.side),
+        _flag(cues.count(cues.CONCERN, t)),
+        _flag(v.authority),
+        _flag(v.people),
+        _flag(v.titles),
+        float(prev is not None and prev.side == "rep"),
+        float(nxt is not None and nxt.side != v.side),
         float(not any(p in v.text for p in ".?!,")),
-    ]  # fmt: skip
+    ]
     row += [_flag(cues.count(rx, t)) for rx in cues.CATEGORY_CUES.values()]
     return row
 

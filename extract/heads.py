@@ -40,7 +40,7 @@ class LinearHead:
         z = self.scores(x)
         if len(self.classes) <= 2:
             a, b = self.platt
-            return 1.0 / (1.0 + np.exp(-(a * z[:, 0] + b)))
+            return np.asarray(1.0 / (1.0 + np.exp(-(a * z[:, 0] + b))), dtype=np.float64)
         z = z - z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return np.asarray(e / e.sum(axis=1, keepdims=True))

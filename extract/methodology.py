@@ -38,7 +38,7 @@ _CUES: dict[str, re.Pattern[str]] = {
         r"committee",
         r"who (?:signs|else)",
         r"steps? (?:to|before)",
-    ),  # fmt: skip
+    ),
     "situation": _rx(
         r"we (?:currently|use|run|have)", r"today we", r"right now we", r"our (?:current|setup|stack)"
     ),
@@ -57,8 +57,15 @@ def assess(
 ) -> Methodology:
     """Return each element of `framework` with the utterances that cover it."""
     ev = _evidence(views, mentions, stakeholders, objections)
-    aliases = {"pain": "identify_pain", "need": "identify_pain", "budget": "budget", "authority": "economic_buyer",
-               "timeline": "critical_event", "critical_event": "critical_event", "decision": "decision_process"}  # fmt: skip
+    aliases = {
+        "pain": "identify_pain",
+        "need": "identify_pain",
+        "budget": "budget",
+        "authority": "economic_buyer",
+        "timeline": "critical_event",
+        "critical_event": "critical_event",
+        "decision": "decision_process",
+    }
     elements = {}
     for element in FRAMEWORK_ELEMENTS[framework]:
         found = ev.get(element) or ev.get(aliases.get(element, element), ())

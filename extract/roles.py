@@ -27,12 +27,14 @@ _TITLE_ROLES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 _EXEC = re.compile(
-    r"\b(?:ceo|coo|cto|cio|president|founder|owner|managing (?:director|partner)|chief|svp|evp|general manager|"
-    r"board|provost|superintendent)\b",
+    r"\b(?:ceo|coo|cto|cio|president|founder|owner|managing (?:director|partner)|chief|svp|evp|"
+    r"general manager|board|provost|superintendent)\b",
     re.I,
 )
 _TECH_EXEC = re.compile(r"\b(?:ciso|chief (?:information )?security|chief technology|cto)\b", re.I)
-_OWNER = re.compile(r"\b(?:ceo|owner|founder|president|managing partner|general manager|chief executive)\b", re.I)
+_OWNER = re.compile(
+    r"\b(?:ceo|owner|founder|president|managing partner|general manager|chief executive)\b", re.I
+)
 
 
 def role_for(title: str | None, cues: list[str]) -> str:

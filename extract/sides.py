@@ -15,15 +15,18 @@ from transcribe.types import Side, Transcript
 _REP_CUES = re.compile(
     r"\b(?:our (?:platform|product|solution|tool|customers|pricing|plugin|team can|roadmap|implementation)|"
     r"we (?:offer|provide|support|integrate|built|shipped|help|can set you up)|"
-    r"thanks for (?:making|taking) (?:the )?time|(?:let me|i can|i'll) (?:show|walk you|demo|share my screen)|"
+    r"thanks for (?:making|taking) (?:the )?time|"
+    r"(?:let me|i can|i'll) (?:show|walk you|demo|share my screen)|"
     r"how (?:are you|do you|does your (?:team|company))|tell me (?:about|more)|what(?:'s| is) your|"
     r"do you (?:currently|have|use)|your (?:team|current|process|budget|timeline)|"
-    r"(?:i'm|this is) \w+ (?:from|with)|(?:list|annual) price|discount|our contract|send (?:you|over) (?:the|a))\b",
+    r"(?:i'm|this is) \w+ (?:from|with)|(?:list|annual) price|discount|our contract|"
+    r"send (?:you|over) (?:the|a))\b",
     re.IGNORECASE,
 )
 _BUYER_CUES = re.compile(
     r"\b(?:we (?:currently|use|run|already|have|need|budgeted|are evaluating|'re evaluating)|"
-    r"our (?:cfo|cto|ceo|budget|current|vendor|legal|procurement|security|it team|team uses|stack|contract with)|"
+    r"our (?:cfo|cto|ceo|budget|current|vendor|legal|procurement|security|"
+    r"it team|team uses|stack|contract with)|"
     r"your (?:pricing|product|platform|tool|price|quote|proposal|contract|solution|demo)|"
     r"does (?:it|your)|can (?:it|your)|how much|too expensive|sign off|my boss)\b",
     re.IGNORECASE,

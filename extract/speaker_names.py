@@ -12,7 +12,8 @@ from extract.features import UtteranceView
 
 GENERIC = re.compile(r"^(?:speaker|spk|speaker_)\s*_?\d+$|^unknown", re.I)
 _INTRO = re.compile(
-    r"\b(?:i'm|i am|this is|my name is|name's|it's|i'm here|here's)\s+(?:uh\s+|um\s+)?([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-]+)?)",
+    r"\b(?:i'm|i am|this is|my name is|name's|it's|i'm here|here's)"
+    r"\s+(?:uh\s+|um\s+)?([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-]+)?)",
     re.I,
 )
 _ASKED = re.compile(r"\b(?:is this|am i speaking with|are you)\s+([a-z][a-z'\-]+)\b", re.I)

@@ -143,7 +143,7 @@ def _manifest(
         "versions": {
             "sklearn": sklearn.__version__,
             "numpy": np.__version__,
-            "spacy": spacy.__version__,
+            "spacy": spacy.about.__version__,
             "encoder": encoder.name if encoder else MiniLMEncoder.name,
-        },  # fmt: skip
+        },
     }

@@ -28,7 +28,9 @@ def dev_dir() -> Path:
     return ROOT / "fixtures" / "corpus" / "dev"
 
 
-def make_call(lines: list[tuple[str, str]], sides: dict[str, Side], date: dt.date = dt.date(2026, 3, 2)) -> Transcript:
+def make_call(
+    lines: list[tuple[str, str]], sides: dict[str, Side], date: dt.date = dt.date(2026, 3, 2)
+) -> Transcript:
     """Build a transcript from (speaker, text) lines, 2.5 words/s with 0.5 s gaps."""
     t = 0.0
     utts = []

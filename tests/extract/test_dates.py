@@ -23,7 +23,11 @@ FRIDAY = dt.date(2026, 3, 6)
         ("next Monday", dt.date(2026, 3, 4), dt.date(2026, 3, 9)),
         ("um by the end of the month", MONDAY, dt.date(2026, 3, 31)),
         ("tuesday the twentieth at two", dt.date(2026, 1, 14), dt.date(2026, 1, 20)),
-        ("I'll do it this week and send feedback by end of next week", dt.date(2026, 1, 14), dt.date(2026, 1, 23)),
+        (
+            "I'll do it this week and send feedback by end of next week",
+            dt.date(2026, 1, 14),
+            dt.date(2026, 1, 23),
+        ),
         ("March 15th", MONDAY, dt.date(2026, 3, 15)),
         ("in 3 business days", dt.date(2026, 3, 5), dt.date(2026, 3, 10)),
     ],
@@ -34,7 +38,12 @@ def test_due_dates(text: str, anchor: dt.date, expected: dt.date) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["I sent it last Friday.", "our contract renews in March", "we founded it in 2019", "sometime next week maybe"],
+    [
+        "I sent it last Friday.",
+        "our contract renews in March",
+        "we founded it in 2019",
+        "sometime next week maybe",
+    ],
 )
 def test_not_due_dates(text: str) -> None:
     assert find_due(text, MONDAY)[0] is None

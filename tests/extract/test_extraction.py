@@ -3,7 +3,6 @@
 import datetime as dt
 
 from tests.extract.conftest import make_call
-
 from transcribe.types import Side
 
 REP, BUYER = "Dana Ruiz", "Tom Becker"
@@ -15,50 +14,71 @@ def _steps(analyzer, lines, sides=SIDES):
 
 
 def test_rep_commitment_owner_and_due(analyzer) -> None:
-    steps = _steps(analyzer, [
-        (BUYER, "Can you send me the pricing breakdown?"),
-        (REP, "Yes, I'll send the MSA redlines and the pricing breakdown by Friday."),
-        (BUYER, "Perfect, thanks."),
-    ])  # fmt: skip
+    steps = _steps(
+        analyzer,
+        [
+            (BUYER, "Can you send me the pricing breakdown?"),
+            (REP, "Yes, I'll send the MSA redlines and the pricing breakdown by Friday."),
+            (BUYER, "Perfect, thanks."),
+        ],
+    )
     step = next(s for s in steps if s.utterance == 1)
     assert step.owner_side == "rep" and step.owner == REP
     assert step.due == dt.date(2026, 3, 6) and step.confirmed
 
 
 def test_buyer_and_joint_owners(analyzer) -> None:
-    steps = _steps(analyzer, [
-        (REP, "So what would be the best way to move this forward on your side?"),
-        (BUYER, "I'll loop in our CFO and get you approval by end of next week."),
-        (REP, "Great. Let's schedule a follow-up call for Thursday at 2 to review the proposal together."),
-        (BUYER, "Sounds good."),
-    ])  # fmt: skip
+    steps = _steps(
+        analyzer,
+        [
+            (REP, "So what would be the best way to move this forward on your side?"),
+            (BUYER, "I'll loop in our CFO and get you approval by end of next week."),
+            (
+                REP,
+                "Great. Let's schedule a follow-up call for Thursday at 2 to review the proposal together.",
+            ),
+            (BUYER, "Sounds good."),
+        ],
+    )
     by_index = {s.utterance: s for s in steps}
     assert by_index[1].owner_side == "buyer" and by_index[1].due == dt.date(2026, 3, 13)
     assert by_index[2].owner_side == "both" and by_index[2].due == dt.date(2026, 3, 5)
 
 
 def test_negatives_are_not_next_steps(analyzer) -> None:
-    steps = _steps(analyzer, [
-        (REP, "I sent the deck last week, did you get a chance to look at it?"),
-        (BUYER, "If we went ahead we'd need to rebuild all our reports, hypothetically."),
-        (REP, "We should catch up sometime, maybe grab a coffee."),
-        (BUYER, "Yeah, someday."),
-        (REP, "Could we meet Tuesday to go over the contract?"),
-        (BUYER, "No, that won't work, Tuesday is completely booked for us."),
-        (BUYER, "Our contract with the current vendor renews in March."),
-    ])  # fmt: skip
+    steps = _steps(
+        analyzer,
+        [
+            (REP, "I sent the deck last week, did you get a chance to look at it?"),
+            (BUYER, "If we went ahead we'd need to rebuild all our reports, hypothetically."),
+            (REP, "We should catch up sometime, maybe grab a coffee."),
+            (BUYER, "Yeah, someday."),
+            (REP, "Could we meet Tuesday to go over the contract?"),
+            (BUYER, "No, that won't work, Tuesday is completely booked for us."),
+            (BUYER, "Our contract with the current vendor renews in March."),
+        ],
+    )
     assert [s.utterance for s in steps] == []
 
 
 def test_objections_and_negatives(analyzer) -> None:
-    ins = analyzer.analyze(make_call([
-        (REP, "So what do you think of the pricing we shared?"),
-        (BUYER, "Honestly, that's a lot more than we budgeted, per seat pricing is going to be a real problem for us."),
-        (REP, "I'm a bit worried our onboarding team is stretched this month."),
-        (BUYER, "The traffic this morning was awful by the way."),
-        (BUYER, "Out of curiosity, does it support SSO?"),
-        (REP, "Yes, SAML and SCIM through Okta."),
-    ], SIDES))  # fmt: skip
+    ins = analyzer.analyze(
+        make_call(
+            [
+                (REP, "So what do you think of the pricing we shared?"),
+                (
+                    BUYER,
+                    "Honestly, that's a lot more than we budgeted, "
+                    "per seat pricing is going to be a real problem for us.",
+                ),
+                (REP, "I'm a bit worried our onboarding team is stretched this month."),
+                (BUYER, "The traffic this morning was awful by the way."),
+                (BUYER, "Out of curiosity, does it support SSO?"),
+                (REP, "Yes, SAML and SCIM through Okta."),
+            ],
+            SIDES,
+        )
+    )
     found = {o.utterance: o.category for o in ins.objections}
     assert found.get(1) == "pricing"
     assert not {2, 3, 4} & set(found)
@@ -69,7 +89,11 @@ def test_asr_text_and_inferred_sides(analyzer) -> None:
         ("Speaker 1", "hi this is dana from loopwise thanks for making time um so tell me about your team"),
         ("Speaker 2", "yeah so we we currently use spreadsheets for everything and uh it takes forever"),
         ("Speaker 1", "got it so our platform helps with exactly that let me show you the dashboard"),
-        ("Speaker 2", "okay that looks good um i'll uh i'll share it with our cfo sarah chen and get back to you by friday"),
+        (
+            "Speaker 2",
+            "okay that looks good um i'll uh i'll share it with our cfo sarah chen "
+            "and get back to you by friday",
+        ),
         ("Speaker 1", "perfect"),
     ]
     ins = analyzer.analyze(make_call(lines, {"Speaker 1": Side.UNKNOWN, "Speaker 2": Side.UNKNOWN}))
@@ -81,13 +105,26 @@ def test_asr_text_and_inferred_sides(analyzer) -> None:
 
 
 def test_stakeholder_merging_and_exclusions(rules_analyzer) -> None:
-    ins = rules_analyzer.analyze(make_call([
-        (REP, "Who else is involved in the decision?"),
-        (BUYER, "Sarah Chen, our CFO, owns the budget, so anything over fifty thousand lands on her desk."),
-        (REP, "Got it. And does Sarah usually join these calls?"),
-        (BUYER, "Sarah signs off at the end. Ben Ortiz used to run IT but he's on parental leave, so he's out of this."),
-        (BUYER, "Our reference was Acme, where Dana Ruiz helped them roll it out."),
-    ], SIDES))  # fmt: skip
+    ins = rules_analyzer.analyze(
+        make_call(
+            [
+                (REP, "Who else is involved in the decision?"),
+                (
+                    BUYER,
+                    "Sarah Chen, our CFO, owns the budget, "
+                    "so anything over fifty thousand lands on her desk.",
+                ),
+                (REP, "Got it. And does Sarah usually join these calls?"),
+                (
+                    BUYER,
+                    "Sarah signs off at the end. Ben Ortiz used to run IT "
+                    "but he's on parental leave, so he's out of this.",
+                ),
+                (BUYER, "Our reference was Acme, where Dana Ruiz helped them roll it out."),
+            ],
+            SIDES,
+        )
+    )
     people = {s.name: s for s in ins.stakeholders}
     assert set(people) == {BUYER, "Sarah Chen"}
     sarah = people["Sarah Chen"]
@@ -97,7 +134,10 @@ def test_stakeholder_merging_and_exclusions(rules_analyzer) -> None:
 
 
 def test_deterministic(analyzer) -> None:
-    lines = [(REP, "I'll send the proposal tomorrow."), (BUYER, "Great, I'll review it with legal next week.")]
+    lines = [
+        (REP, "I'll send the proposal tomorrow."),
+        (BUYER, "Great, I'll review it with legal next week."),
+    ]
     a = analyzer.analyze(make_call(lines, SIDES)).to_dict()
     b = analyzer.analyze(make_call(lines, SIDES)).to_dict()
     assert a == b
@@ -105,7 +145,16 @@ def test_deterministic(analyzer) -> None:
 
 def test_contract_fields(analyzer) -> None:
     out = analyzer.analyze(make_call([(REP, "I'll send it Friday."), (BUYER, "Thanks.")], SIDES)).to_dict()
-    assert {"call", "speakers", "utterances", "next_steps", "stakeholders", "objections", "mentions", "methodology"} <= set(out)
+    assert {
+        "call",
+        "speakers",
+        "utterances",
+        "next_steps",
+        "stakeholders",
+        "objections",
+        "mentions",
+        "methodology",
+    } <= set(out)
     assert set(out["mentions"]) == {"competitors", "budget", "timeline", "pain_points"}
     assert out["methodology"]["framework"] == "MEDDICC"
     assert set(out["speakers"][0]) >= {"name", "side", "talk_ratio", "longest_monologue_s", "questions"}

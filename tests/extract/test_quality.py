@@ -20,8 +20,10 @@ def test_dev_quality(analyzer, dev_dir, tmp_path) -> None:
     evaluate(dev_dir, tmp_path, analyzer)
     done = subprocess.run(
         [sys.executable, str(SCORER), str(dev_dir), "--pred-dir", str(tmp_path), "--json"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     f1 = json.loads(done.stdout)["f1"]
     for name, floor in FLOORS.items():
         assert f1[name] >= floor, f"{name} F1 {f1[name]:.3f} < {floor}"

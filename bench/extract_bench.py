@@ -1,0 +1,83 @@
+"""Benchmark the extract stage: model load time, analysis of a 1,000-utterance call, peak memory.
+
+    python bench/extract_bench.py [--utterances 1000] [--threads 2]
+
+Prints the figures and writes bench/out/extract_bench.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import time
+from pathlib import Path
+
+from extract.analyzer import Analyzer, ExtractOptions
+from transcribe.types import Participant, Side, Transcript, Utterance
+
+LINES = (
+    ("Dana Ruiz", "Thanks for making time today, how is the rollout going on your side?"),
+    ("Tom Becker", "Honestly it's slow, our team spends hours every week reconciling spreadsheets by hand."),
+    ("Dana Ruiz", "Got it. What would it mean for you if that work went away entirely?"),
+    (
+        "Tom Becker",
+        "That's a lot more than we budgeted, and Sarah Chen, our CFO, signs off on anything over fifty K.",
+    ),
+    ("Dana Ruiz", "Understood. I'll send the pricing options and the security overview by Friday."),
+    ("Tom Becker", "Sounds good. um we also use gong today so i'd need to compare the two"),
+    (
+        "Dana Ruiz",
+        "Let's schedule a follow-up for Thursday at 2 with Sarah to walk through the business case.",
+    ),
+    ("Tom Becker", "Works for me. Our contract with the current vendor renews in March."),
+)
+
+
+def make_transcript(n: int) -> Transcript:
+    """Build an n-utterance call by cycling realistic lines (2.5 words/s)."""
+    t, utts = 0.0, []
+    for i in range(n):
+        speaker, text = LINES[i % len(LINES)]
+        dur = len(text.split()) / 2.5
+        utts.append(Utterance(speaker=speaker, start=round(t, 2), end=round(t + dur, 2), text=text))
+        t += dur + 0.4
+    people = (Participant("Dana Ruiz", Side.REP), Participant("Tom Becker", Side.BUYER))
+    return Transcript(date=dt.date(2026, 3, 2), participants=people, utterances=tuple(utts), id="bench")
+
+
+def main() -> None:
+    """Run the benchmark."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--utterances", type=int, default=1000)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    start = time.perf_counter()
+    analyzer = Analyzer.load(ExtractOptions(threads=args.threads))
+    load_s = time.perf_counter() - start
+    transcript = make_transcript(args.utterances)
+    analyzer.analyze(make_transcript(20))  # warm-up
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        insights = analyzer.analyze(transcript)
+        runs.append(time.perf_counter() - start)
+    result = {
+        "utterances": args.utterances,
+        "threads": args.threads,
+        "load_s": round(load_s, 2),
+        "analyze_s_median": round(sorted(runs)[1], 2),
+        "analyze_s_runs": [round(r, 2) for r in runs],
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "next_steps": len(insights.next_steps),
+        "objections": len(insights.objections),
+    }
+    print(json.dumps(result, indent=1))
+    out = Path(__file__).resolve().parent / "out"
+    out.mkdir(exist_ok=True)
+    (out / "extract_bench.json").write_text(json.dumps(result, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
