@@ -13,6 +13,7 @@ from api.problems import install_problem_handlers
 from api.routes import calls, crm, deals, health, next_steps
 from api.runner import InProcessRunner
 from api.ui import pages
+from api.webhooks import WebhookService
 from models.db import make_engine, migrate
 
 API_DESCRIPTION = """
@@ -49,10 +50,14 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
         app.state.engine = engine
         app.state.engines = models
         app.state.runner = runner
+        webhooks = WebhookService(engine)
+        app.state.webhooks = webhooks
         runner.start()
+        webhooks.start()
         try:
             yield
         finally:
+            webhooks.stop()
             runner.stop()
             engine.dispose()
 
