@@ -107,8 +107,14 @@ def parse_participants(specs: list[str]) -> tuple[Participant, ...]:
     return tuple(participants)
 
 
+def risk_config(session: Session) -> RiskConfig:
+    """Return the organisation's risk, stage and forecast settings (the documented defaults)."""
+    del session  # RevOps-edited settings are read from the database once they can be stored
+    return RiskConfig()
+
+
 def rescore_deal(session: Session, *, deal: Deal, config: RiskConfig | None = None) -> bool:
     """Re-evaluate a deal's risk from its current evidence; return whether the score changed."""
     state = crud.deal_state(session, deal=deal)
-    risk = score_deal(state, now=dt.datetime.now(dt.UTC), config=config or RiskConfig())
+    risk = score_deal(state, now=dt.datetime.now(dt.UTC), config=config or risk_config(session))
     return crud.set_deal_risk(session, deal=deal, risk=risk)

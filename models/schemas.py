@@ -177,8 +177,8 @@ class DealPublic(SQLModel):
     amount: Amount | None
     currency: str
     close_date: dt.date | None
-    forecast_category: ForecastCategory
-    probability: int | None
+    forecast_category: ForecastCategory | None  # the deal's own, else its stage's default
+    probability: int | None  # likewise
     next_step: NextStepSummary | None
     last_buyer_activity: dt.datetime | None
     stakeholders: list[StakeholderPublic]
@@ -277,3 +277,35 @@ class ChangePublic(SQLModel):
 class ChangesPublic(SQLModel):
     changes: list[ChangePublic]
     next: int | None
+
+
+class RiskSummary(SQLModel):
+    score: int
+    level: RiskLevel
+
+
+class DealSummary(SQLModel):
+    """One row of the deal list: the deal's own fields, no joined collections."""
+
+    id: int
+    external_id: str
+    name: str
+    account: str
+    owner_email: str
+    stage: str
+    amount: Amount | None
+    currency: str
+    close_date: dt.date | None
+    forecast_category: ForecastCategory | None
+    probability: int | None
+    next_step: NextStepSummary | None
+    last_buyer_activity: dt.datetime | None
+    risk: RiskSummary | None
+    version: int
+
+
+class DealPage(SQLModel):
+    """A page of deals; pass `next` as `cursor` for the following page (null on the last)."""
+
+    data: list[DealSummary]
+    next: str | None

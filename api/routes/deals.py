@@ -1,12 +1,28 @@
-"""Deals as DealSignal sees them: risk, next step, stakeholders, objections, history."""
+"""Deals as DealSignal sees them: list, read, and stage moves gated by the evidence."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+import base64
+import binascii
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+from pydantic import BaseModel, Field
+from sqlmodel import Session
 
 from api.deps import CurrentUser, SessionDep, ensure_deal_access
+from api.flows import rescore_deal, risk_config
+from api.problems import ProblemError
 from models import crud
-from models.schemas import DealPublic
+from models.crud.deal_list import list_deal_summaries, team_member_ids
+from models.enums import RiskLevel, Role
+from models.errors import VersionConflictError
+from models.schemas import DealPage, DealPublic
+from models.tables import User
+from signals.errors import SignalsError
+from signals.periods import parse_period
+from signals.stages import check_stage_move, parse_stage
 
 router = APIRouter(prefix="/v1/deals", tags=["deals"])
 
@@ -16,9 +32,144 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
+def expected_version(if_match: str | None) -> int | None:
+    """Read the version an `If-Match` header expects (None: no precondition)."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    try:
+        return int(if_match.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        raise ProblemError(
+            status.HTTP_412_PRECONDITION_FAILED, f"If-Match {if_match!r} is not a deal ETag"
+        ) from None
+
+
+def _encode_cursor(deal_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": deal_id}).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        after = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["after"]
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise ProblemError(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "cursor: not a cursor from this API"
+        ) from None
+    if not isinstance(after, int):
+        raise ProblemError(status.HTTP_422_UNPROCESSABLE_CONTENT, "cursor: not a cursor from this API")
+    return after
+
+
+def visible_owner_ids(session: Session, user: User) -> set[int] | None:
+    """Owners whose deals `user` may see (None: everyone's)."""
+    assert user.id is not None
+    if user.role in (Role.LEADER, Role.REVOPS):
+        return None
+    if user.role is Role.MANAGER:
+        return set(team_member_ids(session, manager_id=user.id))
+    return {user.id}
+
+
+def _user_ids_for(session: Session, email: str, *, team: bool) -> set[int]:
+    person = crud.get_user_by_email(session, email=email)
+    if person is None or person.id is None:
+        raise ProblemError(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no user {email!r}")
+    return set(team_member_ids(session, manager_id=person.id)) if team else {person.id}
+
+
+@router.get("", response_model=DealPage)
+def list_deals(
+    session: SessionDep,
+    user: CurrentUser,
+    owner: Annotated[str | None, Query(description="owner's email")] = None,
+    team: Annotated[str | None, Query(description="manager's email: the manager's team")] = None,
+    stage: Annotated[str | None, Query(description="stage id or name")] = None,
+    risk_level: RiskLevel | None = None,
+    close_period: Annotated[str | None, Query(description="2026-Q3, 2026-07 or 2026-W27")] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> DealPage:
+    """List the deals the caller may see, filtered, a page at a time."""
+    owners = visible_owner_ids(session, user)
+    for email, is_team in ((owner, False), (team, True)):
+        if email:
+            wanted = _user_ids_for(session, email, team=is_team)
+            owners = wanted if owners is None else owners & wanted
+    try:
+        stage_id = parse_stage(stage).value if stage else None
+        period = parse_period(close_period) if close_period else None
+    except (SignalsError, ValueError) as exc:
+        raise ProblemError(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    rows = list_deal_summaries(
+        session,
+        owner_ids=owners,
+        stage=stage_id,
+        risk_level=risk_level,
+        close_from=period.start if period else None,
+        close_before=period.end if period else None,
+        after_id=_decode_cursor(cursor) if cursor else None,
+        limit=limit + 1,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return DealPage(data=rows, next=_encode_cursor(rows[-1].id) if more else None)
+
+
 @router.get("/{deal_id}", response_model=DealPublic, responses={403: {}, 404: {}})
 def get_deal(deal_id: int, session: SessionDep, user: CurrentUser, response: Response) -> DealPublic:
     """Retrieve a deal with its risk, next step, stakeholders and history."""
     deal = ensure_deal_access(session, user, crud.get_deal(session, deal_id=deal_id))
+    response.headers["ETag"] = etag(deal.version)
+    return crud.deal_to_public(session, deal)
+
+
+class StageMove(BaseModel):
+    stage: str = Field(description="target stage id or name")
+    override_reason: str | None = Field(default=None, min_length=3, max_length=2000)
+
+
+@router.post(
+    "/{deal_id}/stage",
+    response_model=DealPublic,
+    responses={403: {}, 404: {}, 409: {"description": "criteria unmet; body lists them in `unmet`"}, 412: {}},
+)
+def move_stage(
+    deal_id: int,
+    move: StageMove,
+    session: SessionDep,
+    user: CurrentUser,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> DealPublic:
+    """Move a deal to another stage if the evidence meets its criteria (or with a recorded override)."""
+    deal = ensure_deal_access(session, user, crud.get_deal(session, deal_id=deal_id), write=True)
+    try:
+        target = parse_stage(move.stage)
+    except (SignalsError, ValueError) as exc:
+        raise ProblemError(status.HTTP_422_UNPROCESSABLE_CONTENT, f"stage: {exc}") from exc
+    config = risk_config(session)
+    check = check_stage_move(crud.deal_state(session, deal=deal), target, criteria=config.stage_criteria)
+    if not check.allowed and not move.override_reason:
+        unmet = [{"code": c.code.value, "description": c.description} for c in check.unmet]
+        raise ProblemError(
+            status.HTTP_409_CONFLICT,
+            f"the evidence does not meet {target.value}'s criteria: "
+            + "; ".join(c["description"] for c in unmet),
+            title="Stage criteria unmet",
+            unmet=unmet,
+        )
+    reason = move.override_reason if not check.allowed else None
+    try:
+        deal = crud.change_deal_stage(
+            session,
+            deal=deal,
+            stage=target.value,
+            by_user=user,
+            override_reason=reason,
+            expected_version=expected_version(if_match),
+        )
+    except VersionConflictError as exc:
+        raise ProblemError(status.HTTP_412_PRECONDITION_FAILED, str(exc), title="Stale version") from exc
+    rescore_deal(session, deal=deal)
     response.headers["ETag"] = etag(deal.version)
     return crud.deal_to_public(session, deal)
