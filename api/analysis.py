@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from api import flows
 from api.config import Settings
@@ -129,3 +130,31 @@ def _default_heads_dir() -> Path:
     import extract
 
     return Path(extract.__file__).parent / "heads"
+
+
+def review_team(settings: Settings, *, team: str, week: str | None) -> dict[str, Any]:
+    """Build a manager's weekly pipeline review from the configured database."""
+    from sqlmodel import Session
+
+    from api.inspection import pipeline_review
+    from models import crud
+    from models.db import make_engine
+    from models.enums import Role
+    from signals.errors import SignalsError
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with Session(engine) as session:
+            manager = crud.get_user_by_email(session, email=team)
+            if manager is None or manager.role is not Role.MANAGER:
+                raise TranscribeError(f"--team: no manager {team!r}")
+            now = dt.datetime.now(dt.UTC)
+            year, number, _ = now.date().isocalendar()
+            try:
+                return pipeline_review(
+                    session, manager=manager, week=week or f"{year}-W{number:02d}", now=now
+                )
+            except (SignalsError, ValueError) as exc:
+                raise TranscribeError(f"--week: {exc}") from exc
+    finally:
+        engine.dispose()

@@ -134,6 +134,22 @@ def train(
         typer.echo(analysis.train_heads(corpus, out))
 
 
+@app.command()
+def review(
+    team: Annotated[str, typer.Option(help="The manager's email.")],
+    week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W49 (default: this week).")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """Print the weekly pipeline review of a manager's team."""
+    with cli_errors():
+        data = analysis.review_team(get_settings(), team=team, week=week)
+        if output_format == "json":
+            json.dump(data, sys.stdout, indent=2)
+            sys.stdout.write("\n")
+        else:
+            sys.stdout.write(reports.review_text(data))
+
+
 @demo_app.command("load")
 def demo_load(
     fixtures: Annotated[Path, typer.Option(help="The demo folder.")] = Path("fixtures/demo"),

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from api.config import Settings, get_settings
 from api.engines import Engines
 from api.problems import install_problem_handlers
-from api.routes import calls, crm, deals, health, next_steps
+from api.routes import calls, changes, crm, deals, health, inspection, next_steps, webhooks
 from api.runner import InProcessRunner
 from api.ui import pages
 from api.webhooks import WebhookService
@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
         lifespan=lifespan,
     )
     install_problem_handlers(app)
-    for module in (health, calls, deals, crm, next_steps):
+    for module in (health, calls, deals, crm, next_steps, inspection, changes, webhooks):
         app.include_router(module.router)
     pages.mount(app)
     return app

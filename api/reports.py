@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from extract.types import Insights
 
 
@@ -39,4 +41,35 @@ def insights_text(insights: Insights) -> str:
     lines += ["", f"{insights.methodology.framework}: covered {', '.join(covered) or 'nothing'}"]
     if missing:
         lines.append(f"  missing {', '.join(missing)}")
+    return "\n".join(lines) + "\n"
+
+
+def review_text(review: dict[str, Any]) -> str:
+    """Render the weekly pipeline review for a terminal."""
+    lines = [f"Pipeline review — team {review['team']}, week {review['week']}", ""]
+    lines.append(f"At risk ({len(review['at_risk'])})")
+    for deal in review["at_risk"]:
+        risk = deal["risk"]
+        lines.append(
+            f"  {risk['score']:>3} {risk['level']:<6} {deal['name'] or deal['deal_id']} ({deal['owner']})"
+        )
+        lines += [f"        - {f['detail']}" for f in risk["factors"]]
+    lines += ["", f"Movement ({len(review['movement'])})"]
+    for move in review["movement"]:
+        why = f" — override: {move['override_reason']}" if move["override_reason"] else ""
+        origin = move["from_stage"] or "(new)"
+        lines.append(f"  deal {move['deal_id']}: {origin} → {move['to_stage']} by {move['by']}{why}")
+    lines += ["", f"Next steps due ({len(review['next_steps'])})"]
+    for step in review["next_steps"]:
+        mark = "confirmed" if step["confirmed"] else "unconfirmed"
+        lines.append(f"  {step['due']}  deal {step['deal_id']}: {step['text'][:70]} ({mark})")
+    lines += ["", "Coverage"]
+    for cover in review["coverage"]:
+        ratio = f"{cover['ratio']:.2f}×" if cover["ratio"] is not None else "no quota"
+        lines.append(
+            f"  {cover['period']} {cover['currency'] or ''}: weighted {cover['open_weighted']:,.0f}, "
+            f"risk-adjusted {cover['open_adjusted']:,.0f}, {ratio}"
+        )
+    lines += ["", f"Hygiene ({len(review['hygiene'])})"]
+    lines += [f"  deal {issue['deal_id']}: {issue['detail']}" for issue in review["hygiene"]]
     return "\n".join(lines) + "\n"

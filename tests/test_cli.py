@@ -133,3 +133,19 @@ def test_unreachable_database_is_reported(tmp_path: Path) -> None:
     assert done.returncode == 3
     assert "cannot connect to the database" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_review_prints_the_team_review(tmp_path: Path) -> None:
+    created = dealsignal(
+        "users", "create", "--name", "Sam", "--email", "sam@x.example", "--role", "manager", data_dir=tmp_path
+    )
+    assert created.returncode == 0, created.stderr
+    done = dealsignal("review", "--team", "sam@x.example", "--week", "2026-W10", data_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Pipeline review — team sam@x.example, week 2026-W10" in done.stdout
+    as_json = dealsignal("review", "--team", "sam@x.example", "--format", "json", data_dir=tmp_path)
+    assert set(json.loads(as_json.stdout)) >= {"at_risk", "movement", "next_steps", "coverage", "hygiene"}
+    unknown = dealsignal("review", "--team", "nobody@x.example", data_dir=tmp_path)
+    assert unknown.returncode == 2 and "no manager" in unknown.stderr
+    bad_week = dealsignal("review", "--team", "sam@x.example", "--week", "soon", data_dir=tmp_path)
+    assert bad_week.returncode == 2 and "--week" in bad_week.stderr

@@ -1,0 +1,112 @@
+"""What managers and leaders inspect: weekly review, methodology adherence, forecast, health.
+
+Each function gathers the deals' states from the database and hands them to the pure
+functions of `signals`; the result is plain JSON-ready data for the API, CLI and pages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Collection
+from enum import Enum
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from api.flows import risk_config
+from extract.types import Framework
+from models import crud
+from models.crud.deal_list import team_member_ids
+from models.enums import Role
+from models.tables import Deal, User
+from signals.forecast import pipeline_coverage, slipped_deals, weighted_pipeline
+from signals.health import pipeline_health
+from signals.methodology import coverage, rollup
+from signals.periods import Period, parse_period
+from signals.review import weekly_review
+from signals.risk import score_deal
+from signals.types import DealState
+
+
+def to_json(value: Any) -> Any:
+    """Turn the signals' frozen dataclasses, enums and dates into JSON values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(to_json(k)): to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def deal_states(session: Session, *, owner_ids: Collection[int] | None) -> list[DealState]:
+    """Build the signals view of every deal owned by `owner_ids` (all deals when None)."""
+    statement = select(Deal).order_by(col(Deal.id))
+    if owner_ids is not None:
+        statement = statement.where(col(Deal.owner_id).in_(list(owner_ids)))
+    return [crud.deal_state(session, deal=deal) for deal in session.exec(statement).all()]
+
+
+def team_of(session: Session, manager: User) -> list[User]:
+    """Return the manager and their reps."""
+    assert manager.id is not None
+    ids = team_member_ids(session, manager_id=manager.id)
+    return list(session.exec(select(User).where(col(User.id).in_(ids)).order_by(col(User.name))).all())
+
+
+def pipeline_review(session: Session, *, manager: User, week: str, now: dt.datetime) -> dict[str, Any]:
+    """Build the weekly pipeline review of a manager's team."""
+    members = team_of(session, manager)
+    states = deal_states(session, owner_ids=[m.id for m in members if m.id is not None])
+    review = weekly_review(
+        states, team_owner_ids={m.email for m in members}, week=week, now=now, config=risk_config(session)
+    )
+    return {"team": manager.email, **to_json(review)}
+
+
+def methodology_adherence(session: Session, *, members: list[User], framework: Framework) -> dict[str, Any]:
+    """Roll up methodology coverage per rep and for the team."""
+    states = deal_states(session, owner_ids=[m.id for m in members if m.id is not None])
+    by_rep: dict[str, list[Any]] = {m.email: [] for m in members if m.role is Role.REP}
+    for state in states:
+        if state.owner in by_rep:
+            by_rep[state.owner].append(coverage(state.methodology, framework))
+    reps = rollup(by_rep)
+    team = rollup({"team": [c for items in by_rep.values() for c in items]})
+    return {"framework": framework.value, "reps": to_json(reps), "team": to_json(team[0]) if team else None}
+
+
+def forecast(
+    session: Session, *, owner_ids: Collection[int] | None, period: str, now: dt.datetime
+) -> dict[str, Any]:
+    """Forecast a period: weighted pipeline by category, risk-adjusted, coverage, slipped deals."""
+    config = risk_config(session)
+    span: Period = parse_period(period)
+    states = deal_states(session, owner_ids=owner_ids)
+    scores = {s.id: score_deal(s, now=now, config=config).score for s in states}
+    currencies = sorted({s.currency for s in states}) or ["USD"]
+    return {
+        "period": span.label,
+        "pipeline": [
+            to_json(weighted_pipeline(states, config=config, scores=scores, period=span, currency=c))
+            for c in currencies
+        ],
+        "coverage": [
+            to_json(
+                pipeline_coverage(states, period=span, quota=None, config=config, scores=scores, currency=c)
+            )
+            for c in currencies
+        ],
+        "slipped": to_json(slipped_deals(states, period=span)),
+    }
+
+
+def health(session: Session, *, owner_ids: Collection[int] | None, now: dt.datetime) -> dict[str, Any]:
+    """Pipeline health metrics of the deals owned by `owner_ids`."""
+    states = deal_states(session, owner_ids=owner_ids)
+    return dict(to_json(pipeline_health(states, now=now, config=risk_config(session))))
