@@ -103,9 +103,8 @@ class Deal(SQLModel, table=True):
     amount: Decimal | None = Field(default=None, sa_type=Money)
     currency: str = Field(default="USD", max_length=3)
     close_date: dt.date | None = Field(default=None, index=True)
-    forecast_category: ForecastCategory = Field(
-        default=ForecastCategory.PIPELINE, sa_type=enum_column(ForecastCategory)
-    )
+    # None: the stage's default (signals.forecast); probability likewise
+    forecast_category: ForecastCategory | None = Field(default=None, sa_type=enum_column(ForecastCategory))
     probability: int | None = None
     next_step_text: str | None = Field(default=None, sa_type=sa.Text)
     next_step_due: dt.date | None = None

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, func, select, update
 from models.crud.accounts import upsert_account, upsert_contact
 from models.crud.changes import record_change
 from models.crud.users import get_user_by_email
-from models.enums import ChangeEntity, CloseDateSource, ForecastCategory, RiskLevel
+from models.enums import ChangeEntity, CloseDateSource, RiskLevel
 from models.errors import NotFoundError, VersionConflictError
 from models.schemas import CrmDealUpsert
 from models.sqltypes import utcnow
@@ -134,7 +134,7 @@ def _create_deal(
         amount=data.amount,
         currency=data.currency,
         close_date=data.close_date,
-        forecast_category=data.forecast_category or ForecastCategory.PIPELINE,
+        forecast_category=data.forecast_category,
         probability=data.probability,
     )
     session.add(deal)

@@ -35,18 +35,28 @@ from models.tables import (
     Stakeholder,
     User,
 )
+from signals.config import RiskConfig
+from signals.stages import parse_stage
+
+DEFAULT_CONFIG = RiskConfig()
 
 
-def deal_to_public(session: Session, deal: Deal) -> DealPublic:
-    """Build the API view of a deal with its stakeholders, objections, risk and history."""
+def deal_to_public(session: Session, deal: Deal, *, config: RiskConfig | None = None) -> DealPublic:
+    """Build the API view of a deal; unset forecast category and probability show the stage's defaults."""
     account = session.get(Account, deal.account_id)
     owner = session.get(User, deal.owner_id)
     assert account is not None and owner is not None and deal.id is not None
+    config = config or DEFAULT_CONFIG
+    stage = parse_stage(deal.stage)
     return DealPublic.model_validate(
         deal,
         update={
             "account": account.name,
             "owner_email": owner.email,
+            "forecast_category": deal.forecast_category or config.stage_forecast_categories.get(stage),
+            "probability": config.stage_probabilities.get(stage)
+            if deal.probability is None
+            else deal.probability,
             "next_step": _next_step(deal),
             "stakeholders": _stakeholders(session, deal.id),
             "open_objections": _open_objections(session, deal.id),

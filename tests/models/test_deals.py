@@ -20,7 +20,9 @@ def test_upsert_creates_then_updates(session):
     deal, created = crud.upsert_deal_from_crm(session, external_id="CRM-1", data=deal_body(), by_user=user)
     assert created and deal.version == 1
     assert (deal.stage, deal.amount, deal.owner_id) == ("discovery", Decimal("48000.00"), user.id)
-    assert deal.forecast_category == ForecastCategory.PIPELINE
+    assert deal.forecast_category is None and deal.probability is None  # the stage decides
+    public = crud.deal_to_public(session, deal)
+    assert (public.forecast_category, public.probability) == (ForecastCategory.PIPELINE, 20)
     again, created = crud.upsert_deal_from_crm(session, external_id="CRM-1", data=deal_body(), by_user=user)
     assert not created and again.id == deal.id
     assert again.version == 1  # nothing changed: same representation, same version
@@ -46,6 +48,8 @@ def test_optional_fields_left_out_keep_their_values(session):
     make_deal(session, forecast_category="commit", probability=70)
     deal, _ = crud.upsert_deal_from_crm(session, external_id="CRM-1", data=deal_body(name="Renamed"))
     assert (deal.forecast_category, deal.probability, deal.name) == (ForecastCategory.COMMIT, 70, "Renamed")
+    public = crud.deal_to_public(session, deal)
+    assert (public.forecast_category, public.probability) == (ForecastCategory.COMMIT, 70)
 
 
 def test_stale_version_is_refused(session):

@@ -3,10 +3,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
 import models.tables  # noqa: F401
-from models.db import current_revision, downgrade, make_engine, migrate
+from models.db import alembic_config, current_revision, downgrade, make_engine, migrate
+
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def _tables(engine: sa.Engine) -> set[str]:
@@ -18,7 +21,7 @@ def test_upgrade_creates_every_table_and_downgrade_removes_them(db_url):
     try:
         assert current_revision(engine) is None
         migrate(engine)
-        assert current_revision(engine) == "0001"
+        assert current_revision(engine) == HEAD
         assert _tables(engine) == set(SQLModel.metadata.tables)
         downgrade(engine, "base")
         assert current_revision(engine) is None
@@ -29,9 +32,15 @@ def test_upgrade_creates_every_table_and_downgrade_removes_them(db_url):
         engine.dispose()
 
 
+def test_there_is_one_head_and_the_first_revision_is_0001():
+    script = ScriptDirectory.from_config(alembic_config())
+    assert len(script.get_heads()) == 1
+    assert [r.revision for r in script.walk_revisions()][-1] == "0001"
+
+
 def test_migrate_twice_is_a_no_op(engine):
     migrate(engine)
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == HEAD
 
 
 def test_migrations_match_the_table_models(engine):

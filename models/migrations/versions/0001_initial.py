@@ -92,7 +92,7 @@ def upgrade() -> None:
     sa.Column('amount', sa.Numeric(precision=18, scale=2), nullable=True),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('close_date', sa.Date(), nullable=True),
-    sa.Column('forecast_category', sa.String(length=32), nullable=False),
+    sa.Column('forecast_category', sa.String(length=32), nullable=True),
     sa.Column('probability', sa.Integer(), nullable=True),
     sa.Column('next_step_text', sa.Text(), nullable=True),
     sa.Column('next_step_due', sa.Date(), nullable=True),
