@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from transcribe.clustering import cluster_speakers
 from transcribe.voice import HOP, PARTIAL_FRAMES, SAMPLE_RATE, VoiceEncoder
@@ -21,6 +22,8 @@ from transcribe.voice import HOP, PARTIAL_FRAMES, SAMPLE_RATE, VoiceEncoder
 FloatArray = npt.NDArray[np.float32]
 _FRAME_S = HOP / SAMPLE_RATE
 _WINDOW_S = PARTIAL_FRAMES * _FRAME_S
+# Diarization should hear more of the quiet, far-field speech than Whisper needs to see.
+_VAD = VadOptions(threshold=0.35, min_silence_duration_ms=300, speech_pad_ms=100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,12 @@ class Diarizer:
         clusters = cluster_speakers(embeddings, speakers, self._options.max_speakers)
         labels = _smooth(clusters, [w.region for w in windows])
         return _turns(regions, windows, _first_speech_order(labels))
+
+
+def detect_speech(audio: FloatArray) -> list[tuple[float, float]]:
+    """Return (start, end) seconds of speech in 16 kHz mono `audio` (Silero VAD)."""
+    stamps = get_speech_timestamps(audio, _VAD)
+    return [(stamp["start"] / SAMPLE_RATE, stamp["end"] / SAMPLE_RATE) for stamp in stamps]
 
 
 def _speech_only(audio: FloatArray, regions: Sequence[tuple[float, float]]) -> FloatArray:

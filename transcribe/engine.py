@@ -18,10 +18,9 @@ from typing import Any, Protocol
 
 import numpy as np
 from faster_whisper import WhisperModel
-from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from transcribe.audio import SAMPLE_RATE, FloatArray, decode_audio
-from transcribe.diarize import Diarizer, speaker_at
+from transcribe.diarize import Diarizer, detect_speech, speaker_at
 from transcribe.errors import TranscribeError
 from transcribe.sides import resolve_speakers
 from transcribe.stereo import channel_index, channel_labels, is_two_party, merge_channels
@@ -29,10 +28,10 @@ from transcribe.types import TranscribeOptions, Transcript, Utterance, Word
 from transcribe.utterances import SpokenWord, build_utterances, first_speech_order
 
 ProgressCallback = Callable[[float, float], None]
-# Whisper's own repetition test: text this compressible is a decoding loop, not speech.
-_MAX_COMPRESSION_RATIO = 2.4
-# Diarization hears more of the quiet, far-field speech than Whisper needs to see.
-_DIARIZE_VAD = VadOptions(threshold=0.35, min_silence_duration_ms=300, speech_pad_ms=100)
+# Whisper retries a segment at higher temperature above a compression ratio of 2.4 and keeps
+# the last try; text still this compressible after that is a decoding loop ("thank you thank
+# you ..."), not speech. Real repetitive speech ("no, no, no") stays well below it.
+_MAX_COMPRESSION_RATIO = 3.0
 
 
 class Transcriber(Protocol):
@@ -160,10 +159,7 @@ class WhisperEngine:
         words = self.recognise(samples, options, report.pass_callback(0))
         if not words:
             return []
-        regions = [
-            (stamp["start"] / SAMPLE_RATE, stamp["end"] / SAMPLE_RATE)
-            for stamp in get_speech_timestamps(samples, _DIARIZE_VAD)
-        ]
+        regions = detect_speech(samples)
         turns = self._diarizer.diarize(samples, regions, options.speakers)
         if not turns:
             return [SpokenWord("Speaker 1", word) for word in words]
