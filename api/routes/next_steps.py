@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, status
 
 from api.deps import CurrentUser, SessionDep, ensure_deal_access
 from api.flows import rescore_deal
 from api.problems import ProblemError
+from api.routes.deals import visible_owner_ids
 from models import crud
+from models.crud.deal_list import list_review_queue
+from models.enums import NextStepStatus
 from models.schemas import NextStepPublic, NextStepReview
 
 router = APIRouter(prefix="/v1/next-steps", tags=["review"])
+
+
+@router.get("", response_model=list[NextStepPublic])
+def list_next_steps(
+    session: SessionDep,
+    user: CurrentUser,
+    status_in: Annotated[list[NextStepStatus] | None, Query(alias="status")] = None,
+    sort: Literal["confidence", "due"] = "confidence",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[NextStepPublic]:
+    """List next steps to review across the caller's deals (default: suggested, most confident first)."""
+    steps = list_review_queue(
+        session,
+        owner_ids=visible_owner_ids(session, user),
+        statuses=status_in or [NextStepStatus.SUGGESTED],
+        sort=sort,
+        limit=limit,
+    )
+    return [crud.next_step_to_public(step) for step in steps]
 
 
 @router.post("/{next_step_id}/review", response_model=NextStepPublic, responses={403: {}, 404: {}})

@@ -12,9 +12,9 @@ from collections.abc import Collection
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models.enums import RiskLevel
+from models.enums import NextStepStatus, RiskLevel
 from models.schemas import DealSummary, NextStepSummary, RiskSummary
-from models.tables import Account, Deal, User
+from models.tables import Account, Deal, NextStep, User
 from signals.config import RiskConfig
 from signals.stages import parse_stage
 
@@ -97,3 +97,33 @@ def _summary(deal: Deal, account: str, owner_email: str) -> DealSummary:
         risk=risk,
         version=deal.version,
     )
+
+
+def list_review_queue(
+    session: Session,
+    *,
+    owner_ids: Collection[int] | None,
+    statuses: Collection[NextStepStatus],
+    sort: str = "confidence",
+    limit: int = 100,
+) -> list[NextStep]:
+    """List next steps on the owners' deals with the given statuses, most confident or soonest due first."""
+    order = (
+        [col(NextStep.confidence).desc(), col(NextStep.id)]
+        if sort == "confidence"
+        else [
+            sa.func.coalesce(col(NextStep.edited_due), col(NextStep.due)).is_(None),
+            sa.func.coalesce(col(NextStep.edited_due), col(NextStep.due)),
+            col(NextStep.id),
+        ]
+    )
+    statement = (
+        select(NextStep)
+        .join(Deal, col(Deal.id) == NextStep.deal_id)
+        .where(col(NextStep.status).in_(list(statuses)))
+        .order_by(*order)
+        .limit(limit)
+    )
+    if owner_ids is not None:
+        statement = statement.where(col(Deal.owner_id).in_(list(owner_ids)))
+    return list(session.exec(statement).all())
