@@ -57,11 +57,13 @@ class ExtractSettings(BaseModel):
 
 
 class RunnerSettings(BaseModel):
-    """Where calls are processed: in this process (default) or by a task queue."""
+    """Where calls are processed: in this process (default) or by Celery workers."""
 
-    kind: Literal["inprocess"] = "inprocess"
+    kind: Literal["inprocess", "celery"] = "inprocess"
     workers: int = Field(default=1, ge=1, le=16)
     poll_interval_s: float = Field(default=0.5, gt=0)
+    broker_url: str = "redis://127.0.0.1:6379/0"  # amqp://guest:guest@127.0.0.1:5672// works too
+    queue: str = "dealsignal.calls"
 
 
 class Settings(BaseSettings):
