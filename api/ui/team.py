@@ -1,0 +1,130 @@
+"""The manager's inspection: methodology adherence and talk metrics per rep, and the weekly review."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import HTMLResponse
+from sqlmodel import Session, col, select
+
+from api.deps import SessionDep, SettingsDep
+from api.ui.access import require_role, team_of
+from api.ui.auth import PageUserDep
+from api.ui.render import PageError, render
+from extract.types import Framework
+from models.crud import pages as page_queries
+from models.enums import Role
+from models.tables import User
+from signals.config import RiskConfig
+from signals.errors import PeriodError
+from signals.methodology import Coverage, coverage, rollup
+from signals.periods import week_of
+from signals.review import weekly_review
+
+router = APIRouter(include_in_schema=False)
+TALK_DAYS = 90
+
+
+def _managers(session: Session) -> list[User]:
+    return list(session.exec(select(User).where(User.role == Role.MANAGER).order_by(col(User.name))).all())
+
+
+def _pick_manager(session: Session, me: User, manager_id: int | None) -> User:
+    """A manager inspects their own team; leaders and RevOps pick any manager's."""
+    if me.role is Role.MANAGER:
+        return me
+    managers = _managers(session)
+    chosen = next((m for m in managers if m.id == manager_id), managers[0] if managers else None)
+    if chosen is None:
+        raise PageError(status.HTTP_404_NOT_FOUND, "There are no managers yet.")
+    return chosen
+
+
+def adherence(session: Session, people: Sequence[User], framework: Framework) -> list[dict[str, Any]]:
+    """Methodology coverage per rep over their deals with processed calls."""
+    names = {u.id: u.name for u in people if u.id is not None}
+    per_rep: dict[str, list[Coverage]] = {u.name: [] for u in people}
+    for owner_id, evidence in page_queries.methodology_by_deal(session, owner_ids=list(names)).values():
+        per_rep[names[owner_id]].append(coverage(evidence, evidence.framework if evidence else framework))
+    rolled = {r.key: r for r in rollup({k: v for k, v in per_rep.items() if v}) if r.framework == framework}
+    rows = []
+    for name in per_rep:
+        r = rolled.get(name)
+        rows.append(
+            {
+                "name": name,
+                "deals": r.items if r else 0,
+                "percent": r.mean_percent if r else None,
+                "rates": dict(r.element_rates) if r else {},
+                "weakest": r.weakest if r else (),
+            }
+        )
+    return rows
+
+
+def talk_metrics(session: Session, people: Sequence[User], since: dt.date) -> list[dict[str, Any]]:
+    """Average rep talk share, longest monologue and questions per call, per rep."""
+    names = {u.id: u.name for u in people if u.id is not None}
+    sums: dict[int, list[float]] = {uid: [0, 0.0, 0.0, 0.0] for uid in names if uid is not None}
+    for owner_id, speakers in page_queries.talk_speakers(session, owner_ids=list(names), since=since):
+        reps = [s for s in speakers or [] if isinstance(s, dict) and s.get("side") == "rep"]
+        if not reps:
+            continue
+        row = sums[owner_id]
+        row[0] += 1
+        row[1] += sum(float(s.get("talk_ratio") or 0) for s in reps)
+        row[2] += max(float(s.get("longest_monologue_s") or 0) for s in reps)
+        row[3] += sum(int(s.get("questions") or 0) for s in reps)
+    return [
+        {
+            "name": names[uid],
+            "calls": int(n),
+            "talk": t / n if n else None,
+            "monologue": m / n if n else None,
+            "questions": q / n if n else None,
+        }
+        for uid, (n, t, m, q) in sums.items()
+    ]
+
+
+@router.get("/team", response_class=HTMLResponse)
+def team_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    me: PageUserDep,
+    manager: int | None = None,
+    week: str | None = None,
+) -> HTMLResponse:
+    """Show a manager's team: adherence, talk metrics and the weekly pipeline review."""
+    require_role(me.user, Role.MANAGER, Role.LEADER, Role.REVOPS)
+    lead = _pick_manager(session, me.user, manager)
+    people = team_of(session, lead)
+    now = dt.datetime.now(dt.UTC)
+    owners = [lead.id, *(u.id for u in people)]
+    states = page_queries.deal_states(session, owner_ids=[o for o in owners if o is not None])
+    try:
+        review = weekly_review(
+            states,
+            team_owner_ids={u.email for u in (lead, *people)},
+            week=week or week_of(now.date()).label,
+            now=now,
+            config=RiskConfig(),
+        )
+    except PeriodError as exc:
+        raise PageError(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
+    framework = Framework(settings.extract.framework)
+    context = {
+        "lead": lead,
+        "managers": _managers(session) if me.user.role is not Role.MANAGER else [],
+        "adherence": adherence(session, people, framework),
+        "framework": framework.value,
+        "talk": talk_metrics(session, people, now.date() - dt.timedelta(days=TALK_DAYS)),
+        "review": review,
+        "names": {s.id: s.name for s in states},
+        "talk_days": TALK_DAYS,
+    }
+    return render(request, "team.html", context)
