@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from api.flows import risk_config
 from extract.types import Framework
-from models import crud
+from models.crud.bulk_state import deal_states as deal_states_bulk
 from models.crud.deal_list import team_member_ids
 from models.enums import Role
 from models.tables import Deal, User
@@ -49,7 +49,7 @@ def deal_states(session: Session, *, owner_ids: Collection[int] | None) -> list[
     statement = select(Deal).order_by(col(Deal.id))
     if owner_ids is not None:
         statement = statement.where(col(Deal.owner_id).in_(list(owner_ids)))
-    return [crud.deal_state(session, deal=deal) for deal in session.exec(statement).all()]
+    return deal_states_bulk(session, deals=session.exec(statement).all())
 
 
 def team_of(session: Session, manager: User) -> list[User]:
