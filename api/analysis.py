@@ -158,3 +158,19 @@ def review_team(settings: Settings, *, team: str, week: str | None) -> dict[str,
                 raise TranscribeError(f"--week: {exc}") from exc
     finally:
         engine.dispose()
+
+
+def rescore_all(settings: Settings) -> str:
+    """Re-score every deal in the configured database and describe the run."""
+    from sqlmodel import Session
+
+    from api.flows import rescore_pipeline
+    from models.db import make_engine
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with Session(engine) as session:
+            report = rescore_pipeline(session)
+    finally:
+        engine.dispose()
+    return f"re-scored {report.deals} deals ({report.changed} changed) in {report.seconds:.1f} s"

@@ -150,6 +150,13 @@ def review(
             sys.stdout.write(reports.review_text(data))
 
 
+@app.command()
+def rescore() -> None:
+    """Re-score every deal now (the server also does it every DEALSIGNAL_RUNNER__RESCORE_INTERVAL_S)."""
+    with cli_errors():
+        typer.echo(analysis.rescore_all(get_settings()))
+
+
 @demo_app.command("load")
 def demo_load(
     fixtures: Annotated[Path, typer.Option(help="The demo folder.")] = Path("fixtures/demo"),

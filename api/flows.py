@@ -6,7 +6,9 @@ The only module that chains the stages (transcribe -> extract -> signals -> mode
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlmodel import Session
@@ -14,6 +16,7 @@ from sqlmodel import Session
 from api.engines import Engines
 from extract.types import Insights
 from models import crud
+from models.crud.bulk_state import iter_deal_states
 from models.tables import Deal
 from signals.config import RiskConfig
 from signals.risk import score_deal
@@ -118,3 +121,31 @@ def rescore_deal(session: Session, *, deal: Deal, config: RiskConfig | None = No
     state = crud.deal_state(session, deal=deal)
     risk = score_deal(state, now=dt.datetime.now(dt.UTC), config=config or risk_config(session))
     return crud.set_deal_risk(session, deal=deal, risk=risk)
+
+
+@dataclass(frozen=True, slots=True)
+class RescoreReport:
+    deals: int
+    changed: int
+    seconds: float
+
+
+def rescore_pipeline(
+    session: Session, *, config: RiskConfig | None = None, batch: int = 500, now: dt.datetime | None = None
+) -> RescoreReport:
+    """Re-score every deal (time alone moves risk: silence grows, next steps fall due), a chunk per commit."""
+    started = time.perf_counter()
+    config = config or risk_config(session)
+    now = now or dt.datetime.now(dt.UTC)
+    seen = changed = 0
+    pending = 0
+    for deal, state in iter_deal_states(session, batch=batch):
+        seen += 1
+        if crud.apply_deal_risk(session, deal=deal, risk=score_deal(state, now=now, config=config)):
+            changed += 1
+            pending += 1
+        if seen % batch == 0 and pending:
+            session.commit()
+            pending = 0
+    session.commit()
+    return RescoreReport(deals=seen, changed=changed, seconds=round(time.perf_counter() - started, 3))

@@ -12,6 +12,7 @@ from api.engines import Engines
 from api.problems import install_problem_handlers
 from api.routes import calls, changes, crm, deals, health, inspection, next_steps, webhooks
 from api.runner import InProcessRunner
+from api.scheduler import PeriodicRescorer
 from api.ui import pages
 from api.webhooks import WebhookService
 from models.db import make_engine, migrate
@@ -52,11 +53,14 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
         app.state.runner = runner
         webhooks = WebhookService(engine)
         app.state.webhooks = webhooks
+        rescorer = PeriodicRescorer(engine, interval_s=settings.runner.rescore_interval_s)
         runner.start()
         webhooks.start()
+        rescorer.start()
         try:
             yield
         finally:
+            rescorer.stop()
             webhooks.stop()
             runner.stop()
             engine.dispose()

@@ -14,6 +14,7 @@ from models.crud.calls import (
 )
 from models.crud.changes import list_changes, record_change
 from models.crud.deals import (
+    apply_deal_risk,
     bump_version,
     change_deal_stage,
     ensure_stakeholder,
@@ -40,6 +41,7 @@ from models.crud.users import (
 )
 
 __all__ = [
+    "apply_deal_risk",
     "bump_version",
     "call_time",
     "call_to_public",

@@ -253,6 +253,15 @@ def change_deal_stage(
 
 def set_deal_risk(session: Session, *, deal: Deal, risk: RiskScore) -> bool:
     """Store a deal's risk score; return whether it changed (then a risk change event is written)."""
+    changed = apply_deal_risk(session, deal=deal, risk=risk)
+    if changed:
+        session.commit()
+        session.refresh(deal)
+    return changed
+
+
+def apply_deal_risk(session: Session, *, deal: Deal, risk: RiskScore) -> bool:
+    """Stage a risk score change and its change event without committing (building block)."""
     factors = [factor.to_dict() for factor in risk.factors]
     if (deal.risk_score, deal.risk_level, deal.risk_factors) == (risk.score, risk.level, factors):
         return False
@@ -266,8 +275,6 @@ def set_deal_risk(session: Session, *, deal: Deal, risk: RiskScore) -> bool:
         type="risk_changed",
         data={"external_id": deal.external_id, "previous": previous, "risk": risk.to_dict()},
     )
-    session.commit()
-    session.refresh(deal)
     return True
 
 
