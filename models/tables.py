@@ -338,3 +338,15 @@ class OutboxEvent(SQLModel, table=True):
     delivered_at: dt.datetime | None = _when()
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: dt.datetime = _created()
+
+
+# Outbound webhooks (issue 6): the dispatcher turns change events into outbox rows and
+# advances this cursor in the same transaction, so each change is fanned out exactly once.
+class WebhookCursor(SQLModel, table=True):
+    """How far a dispatcher has read the change feed (`change_event_id` is the last one done)."""
+
+    __tablename__ = "webhook_cursors"
+
+    name: str = Field(primary_key=True, max_length=64)
+    change_event_id: int = 0
+    updated_at: dt.datetime = _created()

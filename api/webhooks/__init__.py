@@ -1,18 +1,7 @@
-"""Outbound webhooks: durable outbox, signed deliveries with retries (see dispatcher)."""
+"""Outbound webhooks: durable outbox, signed deliveries with retries (see service)."""
 
-from __future__ import annotations
+from api.webhooks.events import EVENT_TYPES, event_payload, event_type
+from api.webhooks.service import WebhookService
+from api.webhooks.signing import new_secret, sign, verify
 
-from sqlalchemy.engine import Engine
-
-
-class WebhookService:
-    """Started and stopped with the app; delivers outbox events to RevOps' subscriptions."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-
-    def start(self) -> None:
-        """Start delivering."""
-
-    def stop(self) -> None:
-        """Stop delivering; undelivered events stay in the outbox."""
+__all__ = ["EVENT_TYPES", "WebhookService", "event_payload", "event_type", "new_secret", "sign", "verify"]

@@ -1,0 +1,150 @@
+"""The webhook background thread: fan change events out to the outbox, then deliver due events.
+
+Both steps keep their state in the database (the dispatcher's cursor, each event's attempts,
+next attempt time and delivery time), so stopping at any point loses nothing: a new service
+picks up where the old one left off. Delivery is at least once; receivers dedupe on the event id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from api.webhooks.delivery import Outcome, RetryPolicy, attempt
+from api.webhooks.events import event_payload, event_type
+from models.crud import webhooks as store
+from models.sqltypes import utcnow
+from models.tables import WebhookSubscription
+
+log = logging.getLogger("dealsignal.webhooks")
+
+
+class WebhookService:
+    """Started and stopped with the app; delivers outbox events to RevOps' subscriptions."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        poll_interval_s: float = 1.0,
+        backoff_base_s: float = 10.0,
+        backoff_cap_s: float = 3600.0,
+        max_attempts: int = 10,
+        timeout_s: float = 5.0,
+        workers: int = 4,
+        batch: int = 100,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._engine = engine
+        self.poll_interval_s = poll_interval_s
+        self.policy = RetryPolicy(base_s=backoff_base_s, cap_s=backoff_cap_s, max_attempts=max_attempts)
+        self._timeout_s = timeout_s
+        self._workers = max(1, workers)
+        self._batch = batch
+        # A claimed event is skipped by other deliverers until its lease ends (a crash mid-send
+        # therefore delays that event by the lease, and never loses it).
+        self._lease = dt.timedelta(seconds=timeout_s * 2 + 5)
+        self._transport = transport
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._client: httpx.Client | None = None
+        self._pool: ThreadPoolExecutor | None = None
+
+    def start(self) -> None:
+        """Start delivering."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._client = httpx.Client(
+            timeout=self._timeout_s, transport=self._transport, follow_redirects=False
+        )
+        self._pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="webhook-send")
+        self._thread = threading.Thread(target=self._loop, name="webhooks", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop delivering; undelivered events stay in the outbox."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self._timeout_s + 10)
+            self._thread = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def run_once(self) -> int:
+        """Dispatch new changes and deliver the events due now; return how many were attempted."""
+        with Session(self._engine) as session:
+            store.dispatch_changes(session, classify=event_type, build_payload=event_payload)
+            due = store.claim_due_events(session, now=utcnow(), lease=self._lease, limit=self._batch)
+        if not due:
+            return 0
+        pool = self._pool
+        if pool is None:
+            for event_id in due:
+                self._deliver(event_id)
+        else:
+            for future in [pool.submit(self._deliver, event_id) for event_id in due]:
+                future.result()
+        return len(due)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.run_once()
+            except SQLAlchemyError as exc:
+                log.warning("webhooks: database error, retrying in %.1f s: %s", self.poll_interval_s, exc)
+                busy = 0
+            except Exception:
+                log.exception("webhooks: unexpected error")
+                busy = 0
+            if not busy:
+                self._stop.wait(self.poll_interval_s)
+
+    def _deliver(self, event_row_id: int) -> None:
+        client = self._client or httpx.Client(timeout=self._timeout_s, transport=self._transport)
+        with Session(self._engine) as session:
+            event = store.get_outbox_event(session, event_id=event_row_id)
+            if event is None or event.delivered_at is not None or event.subscription_id is None:
+                return
+            subscription = session.get(WebhookSubscription, event.subscription_id)
+            if subscription is None:
+                return
+            url, secret, payload, attempts = (
+                subscription.url,
+                subscription.secret,
+                event.payload,
+                event.attempts,
+            )
+            session.rollback()  # hold no transaction open while waiting on the receiver
+            outcome = attempt(
+                client, url=url, secret=secret, payload=payload, attempts_so_far=attempts, policy=self.policy
+            )
+            try:
+                self._record(session, event_row_id, outcome)
+            except SQLAlchemyError as exc:  # e.g. the subscription was deleted meanwhile
+                log.warning("webhooks: could not record delivery of event %s: %s", event_row_id, exc)
+
+    def _record(self, session: Session, event_row_id: int, outcome: Outcome) -> None:
+        event = store.get_outbox_event(session, event_id=event_row_id)
+        if event is None:
+            return
+        if outcome.delivered:
+            store.mark_delivered(session, event=event)
+            return
+        retry_at = (
+            utcnow() + dt.timedelta(seconds=outcome.retry_in_s) if outcome.retry_in_s is not None else None
+        )
+        if retry_at is None:
+            log.warning("webhooks: event %s is dead: %s", event.event_id, outcome.error)
+        store.mark_failed(session, event=event, error=outcome.error or "failed", retry_at=retry_at)

@@ -1,0 +1,163 @@
+"""Webhook subscriptions, the dispatcher's fan-out of change events, and outbox delivery state.
+
+Delivery state lives in `outbox_events`, so a restart loses nothing: an event is pending
+until `delivered_at` is set, and dead when `next_attempt_at` is `NEVER` (it gave up).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select, update
+
+from models.crud.changes import list_changes
+from models.sqltypes import utcnow
+from models.tables import ChangeEvent, OutboxEvent, User, WebhookCursor, WebhookSubscription
+
+DISPATCH_CURSOR = "webhooks"
+NEVER = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)  # next_attempt_at of an event given up on
+
+# Returns the webhook event type a change becomes, or None when subscribers never see it.
+Classify = Callable[[ChangeEvent], str | None]
+# Builds the JSON body sent for (event id, event type, change).
+BuildPayload = Callable[[uuid.UUID, str, ChangeEvent], dict[str, Any]]
+
+
+def create_subscription(
+    session: Session, *, url: str, events: list[str], secret: str, by_user: User | None
+) -> WebhookSubscription:
+    """Create a webhook subscription."""
+    subscription = WebhookSubscription(
+        url=url, events=sorted(set(events)), secret=secret, created_by_id=by_user.id if by_user else None
+    )
+    session.add(subscription)
+    session.commit()
+    session.refresh(subscription)
+    return subscription
+
+
+def list_subscriptions(session: Session) -> list[WebhookSubscription]:
+    """List webhook subscriptions, oldest first."""
+    return list(session.exec(select(WebhookSubscription).order_by(col(WebhookSubscription.id))).all())
+
+
+def get_subscription(session: Session, *, subscription_id: int) -> WebhookSubscription | None:
+    """Get a webhook subscription by id."""
+    return session.get(WebhookSubscription, subscription_id)
+
+
+def delete_subscription(session: Session, *, subscription: WebhookSubscription) -> None:
+    """Delete a subscription and, with it, its undelivered events."""
+    session.exec(sa.delete(OutboxEvent).where(col(OutboxEvent.subscription_id) == subscription.id))
+    session.delete(subscription)
+    session.commit()
+
+
+def delivery_counts(session: Session, *, subscription_id: int) -> dict[str, int]:
+    """Count a subscription's events by state: pending, delivered, dead."""
+    state = sa.case(
+        (col(OutboxEvent.delivered_at).is_not(None), "delivered"),
+        (col(OutboxEvent.next_attempt_at) == NEVER, "dead"),
+        else_="pending",
+    )
+    rows = session.exec(
+        select(state, func.count()).where(col(OutboxEvent.subscription_id) == subscription_id).group_by(state)
+    ).all()
+    return {"pending": 0, "delivered": 0, "dead": 0} | {str(name): int(count) for name, count in rows}
+
+
+def dispatch_changes(
+    session: Session,
+    *,
+    classify: Classify,
+    build_payload: BuildPayload,
+    cursor: str = DISPATCH_CURSOR,
+    batch: int = 500,
+) -> int:
+    """Fan change events past the cursor out to matching subscriptions; return the outbox rows added."""
+    position = session.exec(select(WebhookCursor.change_event_id).where(WebhookCursor.name == cursor)).first()
+    if position is not None and not list_changes(session, since=position, limit=1):
+        session.rollback()
+        return 0  # nothing new: don't take the write lock
+    # Write before reading: the row lock (PostgreSQL) or the database write lock (SQLite) makes
+    # a second dispatcher wait and then see the advanced cursor, so no change is fanned out twice.
+    locked = session.exec(
+        update(WebhookCursor).where(col(WebhookCursor.name) == cursor).values(updated_at=utcnow())
+    )
+    if locked.rowcount != 1:
+        session.add(WebhookCursor(name=cursor, change_event_id=0))
+        session.flush()
+    position = session.exec(select(WebhookCursor.change_event_id).where(WebhookCursor.name == cursor)).one()
+    changes = list_changes(session, since=position, limit=batch)
+    subscriptions = session.exec(select(WebhookSubscription).where(col(WebhookSubscription.active))).all()
+    added = 0
+    for change in changes:
+        kind = classify(change)
+        if kind is None:
+            continue
+        for subscription in subscriptions:
+            if kind in subscription.events:
+                event_id = uuid.uuid4()
+                payload = build_payload(event_id, kind, change)
+                session.add(
+                    OutboxEvent(
+                        event_id=event_id, subscription_id=subscription.id, type=kind, payload=payload
+                    )
+                )
+                added += 1
+    if changes:
+        session.exec(
+            update(WebhookCursor)
+            .where(col(WebhookCursor.name) == cursor)
+            .values(change_event_id=changes[-1].id)
+        )
+    session.commit()
+    return added
+
+
+def claim_due_events(session: Session, *, now: dt.datetime, lease: dt.timedelta, limit: int) -> list[int]:
+    """Lease up to `limit` due events to this deliverer; return their ids (others skip them)."""
+    due = session.exec(
+        select(OutboxEvent.id, OutboxEvent.next_attempt_at)
+        .where(col(OutboxEvent.delivered_at).is_(None), col(OutboxEvent.next_attempt_at) <= now)
+        .order_by(col(OutboxEvent.next_attempt_at), col(OutboxEvent.id))
+        .limit(limit)
+    ).all()
+    claimed: list[int] = []
+    for event_id, due_at in due:
+        # Compare-and-set on next_attempt_at: of two deliverers only one moves it to the lease end.
+        result = session.exec(
+            update(OutboxEvent)
+            .where(col(OutboxEvent.id) == event_id, col(OutboxEvent.next_attempt_at) == due_at)
+            .values(next_attempt_at=now + lease)
+        )
+        if result.rowcount == 1 and event_id is not None:
+            claimed.append(event_id)
+    session.commit()
+    return claimed
+
+
+def get_outbox_event(session: Session, *, event_id: int) -> OutboxEvent | None:
+    """Get an outbox event by its row id."""
+    return session.get(OutboxEvent, event_id)
+
+
+def mark_delivered(session: Session, *, event: OutboxEvent, at: dt.datetime | None = None) -> None:
+    """Record a successful delivery."""
+    event.attempts += 1
+    event.delivered_at, event.last_error = at or utcnow(), None
+    session.add(event)
+    session.commit()
+
+
+def mark_failed(session: Session, *, event: OutboxEvent, error: str, retry_at: dt.datetime | None) -> None:
+    """Record a failed attempt: retry at `retry_at`, or give up (dead) when it is None."""
+    event.attempts += 1
+    event.last_error = error[:2000]
+    event.next_attempt_at = retry_at or NEVER
+    session.add(event)
+    session.commit()
