@@ -25,6 +25,8 @@ from transcribe.types import Participant, Side, TranscribeOptions, Utterance
 # mentions ("we spoke with Acme last year") are more often about someone else.
 _INTRO_TURNS = 3
 _INTRO_CUE = r"(?:this is|it's|it is|i'm|i am|my name is|name's|here is)"
+_OPENING_WORDS = 6
+_THIRD_PARTY = frozenset({"we", "our", "us", "they", "their", "them"})
 _GENERIC_DOMAINS = frozenset({"gmail", "googlemail", "outlook", "hotmail", "yahoo", "icloud", "proton"})
 
 
@@ -98,10 +100,20 @@ def _match_names(intros: Mapping[str, str], given: Sequence[Participant]) -> dic
 
 
 def _introduced_with(intros: Mapping[str, str], company: str) -> list[str]:
+    """Speakers who say they are from `company`: with an introduction cue in their first turns,
+    or anywhere in the opening words of their first turn ("Hi Tom, Dana from Acme"), where
+    Whisper often garbles the cue itself ("this is" heard as "Mrs.")."""
     name = re.escape(company.lower())
     pattern = re.compile(rf"\b(?:from|with|at|here at|calling from)\s+(?:the\s+)?{name}\b")
     cue = re.compile(rf"\b{_INTRO_CUE}\b|\bcalling\b")
-    return [label for label, text in intros.items() if pattern.search(text) and cue.search(text)]
+    found = []
+    for label, text in intros.items():
+        opening = text.split()[:_OPENING_WORDS]
+        # "We talked with Acme" is a buyer's history, not a rep's greeting.
+        greeting = not _THIRD_PARTY.intersection(word.strip(",.!?") for word in opening)
+        if (greeting and pattern.search(" ".join(opening))) or (pattern.search(text) and cue.search(text)):
+            found.append(label)
+    return found
 
 
 def _company_from_email(given: Sequence[Participant]) -> str | None:
