@@ -1,19 +1,26 @@
-"""The CRM's side of deals: upsert and read by the CRM's own id."""
+"""The CRM's side of deals: upsert (one or in bulk), read, contacts by email, CRM field mappings."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError
+from sqlmodel import Session, select
 
+from api.crm_fields import crm_fields
 from api.deps import CurrentUser, RevOpsUser, SessionDep, ensure_deal_access
 from api.flows import rescore_deal
 from api.idempotency import replay_or_run
 from api.problems import ProblemError
 from api.routes.deals import etag
 from models import crud
-from models.schemas import CrmDealUpsert, DealPublic
+from models.errors import NotFoundError, VersionConflictError
+from models.schemas import CrmDealUpsert, DealPublic, normalize_email
+from models.tables import Contact, User
+
+BULK_MAX = 200  # as Salesforce's sObject Collections
 
 router = APIRouter(prefix="/v1/crm", tags=["crm"])
 
@@ -70,3 +77,148 @@ def get_crm_deal(external_id: str, session: SessionDep, user: CurrentUser, respo
     deal = ensure_deal_access(session, user, crud.get_deal_by_external_id(session, external_id=external_id))
     response.headers["ETag"] = etag(deal.version)
     return crud.deal_to_public(session, deal)
+
+
+class CrmDealRecord(CrmDealUpsert):
+    """One record of a bulk upsert: the deal body plus its CRM id."""
+
+    external_id: str = Field(min_length=1, max_length=128)
+
+
+class BulkDealsIn(BaseModel):
+    """Body of POST /v1/crm/deals/bulk; records are checked one by one, so one bad record sinks nothing."""
+
+    records: list[dict[str, Any]] = Field(min_length=1)
+
+
+class BulkResult(BaseModel):
+    external_id: str | None
+    status: Literal["created", "updated", "error"]
+    id: int | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class BulkDealsOut(BaseModel):
+    results: list[BulkResult]
+    created: int
+    updated: int
+    failed: int
+
+
+@router.post(
+    "/deals/bulk",
+    response_model=BulkDealsOut,
+    responses={401: {}, 403: {}, 413: {"description": f"more than {BULK_MAX} records"}, 422: {}},
+)
+def bulk_upsert_crm_deals(
+    body: BulkDealsIn,
+    request: Request,
+    session: SessionDep,
+    user: RevOpsUser,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> JSONResponse:
+    """Create or update up to 200 deals by CRM id, with a result per record."""
+    if len(body.records) > BULK_MAX:
+        raise ProblemError(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"{len(body.records)} records; send at most {BULK_MAX} per request",
+            title="Too many records",
+        )
+
+    def run() -> tuple[int, dict[str, object], dict[str, str]]:
+        results = [_upsert_record(session, raw, user) for raw in body.records]
+        counts = {s: sum(r.status == s for r in results) for s in ("created", "updated", "error")}
+        out = BulkDealsOut(
+            results=results, created=counts["created"], updated=counts["updated"], failed=counts["error"]
+        )
+        payload = out.model_dump(mode="json")
+        payload["results"] = [  # id only when stored, errors only when failed
+            {k: v for k, v in r.items() if v is not None or k == "external_id"} for r in payload["results"]
+        ]
+        return status.HTTP_200_OK, payload, {}
+
+    return replay_or_run(
+        session,
+        user=user,
+        api_key_id=getattr(request.state, "api_key_id", None),
+        key=idempotency_key,
+        method="POST",
+        path=request.url.path,
+        body=body,
+        run=run,
+    )
+
+
+def _upsert_record(session: Session, raw: dict[str, Any], user: User) -> BulkResult:
+    external_id = raw.get("external_id") if isinstance(raw.get("external_id"), str) else None
+    try:
+        record = CrmDealRecord.model_validate(raw)
+    except ValidationError as exc:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        return BulkResult(external_id=external_id, status="error", errors=errors)
+    try:
+        deal, created = crud.upsert_deal_from_crm(
+            session, external_id=record.external_id, data=record, by_user=user
+        )
+        rescore_deal(session, deal=deal)
+    except (NotFoundError, VersionConflictError) as exc:
+        session.rollback()
+        return BulkResult(external_id=external_id, status="error", errors=[{"loc": [], "msg": str(exc)}])
+    return BulkResult(external_id=record.external_id, status="created" if created else "updated", id=deal.id)
+
+
+class CrmContactUpsert(BaseModel):
+    """Body of PUT /v1/crm/contacts/{email}."""
+
+    name: str = Field(min_length=1, max_length=255)
+    account: str = Field(min_length=1, max_length=255)
+    title: str | None = Field(default=None, max_length=255)
+
+
+class CrmContactPublic(BaseModel):
+    id: int
+    email: str
+    name: str
+    title: str | None
+    account: str
+
+
+@router.put(
+    "/contacts/{email}",
+    response_model=CrmContactPublic,
+    responses={200: {"description": "updated"}, 201: {"description": "created"}, 422: {}},
+)
+def upsert_crm_contact(
+    email: str, body: CrmContactUpsert, session: SessionDep, _user: RevOpsUser
+) -> JSONResponse:
+    """Create (201) or update (200) a contact by email address."""
+    try:
+        address = normalize_email(email)
+    except ValueError as exc:
+        raise ProblemError(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc), title="Invalid email") from exc
+    account = crud.upsert_account(session, name=body.account)
+    existing = session.exec(select(Contact.id).where(Contact.email == address)).first()
+    contact = crud.upsert_contact(session, account=account, name=body.name, email=address, title=body.title)
+    # The CRM is the source of truth for a contact it names by email: take its name and account.
+    contact.name, contact.account_id = " ".join(body.name.split()), account.id or contact.account_id
+    session.commit()
+    session.refresh(contact)
+    public = CrmContactPublic(
+        id=contact.id or 0, email=address, name=contact.name, title=contact.title, account=account.name
+    )
+    code = status.HTTP_200_OK if existing is not None else status.HTTP_201_CREATED
+    return JSONResponse(public.model_dump(mode="json"), status_code=code)
+
+
+@router.get("/deals/{external_id}/fields", responses={403: {}, 404: {}, 422: {}})
+def get_crm_deal_fields(
+    external_id: str,
+    session: SessionDep,
+    user: CurrentUser,
+    target: Annotated[Literal["salesforce", "hubspot"], Query(description="the CRM to map onto")],
+) -> dict[str, Any]:
+    """Retrieve a deal's values in a CRM's field names (Salesforce Opportunity or HubSpot deal)."""
+    deal = ensure_deal_access(session, user, crud.get_deal_by_external_id(session, external_id=external_id))
+    public = crud.deal_to_public(session, deal)
+    obj = "Opportunity" if target == "salesforce" else "deal"
+    return {"target": target, "object": obj, "external_id": external_id, "fields": crm_fields(public, target)}
