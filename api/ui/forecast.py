@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from api.deps import SessionDep
 from api.ui.access import owner_scope, require_role
 from api.ui.auth import PageUserDep
+from api.ui.cache import ui_cache
 from api.ui.render import PageError, render
 from models.crud import pages as page_queries
 from models.enums import Role
@@ -65,6 +66,19 @@ def team_rows(
     return rows
 
 
+def forecast_summary(session: Session, scope: list[int] | None, period: Period) -> dict[str, Any]:
+    """Compute the period's pipeline per team and its slipped deals (cached by the caller)."""
+    states = page_queries.deal_states(session, owner_ids=scope, full=False)
+    scores = page_queries.risk_scores(session, owner_ids=scope)
+    rows = team_rows(states, _teams(session), period, scores)
+    return {
+        "rows": rows,
+        "peak": max((r["summary"].amount for r in rows), default=0.0) or 1.0,
+        "slipped": slipped_deals(states, period=period),
+        "names": {s.id: (s.name, s.owner) for s in states},
+    }
+
+
 @router.get("/forecast", response_class=HTMLResponse)
 def forecast_page(
     request: Request, session: SessionDep, me: PageUserDep, period: str | None = None
@@ -74,17 +88,14 @@ def forecast_page(
     today = dt.datetime.now(dt.UTC).date()
     chosen = _period(period, today)
     scope = owner_scope(session, me.user)
-    states = page_queries.deal_states(session, owner_ids=scope, full=False)
-    scores = page_queries.risk_scores(session, owner_ids=scope)
-    rows = team_rows(states, _teams(session), chosen, scores)
-    peak = max((r["summary"].amount for r in rows), default=0.0) or 1.0
+    key = ("forecast", tuple(scope) if scope is not None else None, chosen.label, today)
+    summary = ui_cache(request).get_or_compute(
+        key, page_queries.data_version(session), lambda: forecast_summary(session, scope, chosen)
+    )
     this_q = quarter_of(today)
     context = {
         "period": chosen,
         "choices": [this_q.label, this_q.next().label, month_of(today).label, month_of(today).next().label],
-        "rows": rows,
-        "peak": peak,
-        "slipped": slipped_deals(states, period=chosen),
-        "names": {s.id: (s.name, s.owner) for s in states},
+        **summary,
     }
     return render(request, "forecast.html", context)

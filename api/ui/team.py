@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from api.deps import SessionDep, SettingsDep
 from api.ui.access import require_role, team_of
 from api.ui.auth import PageUserDep
+from api.ui.cache import ui_cache
 from api.ui.render import PageError, render
 from extract.types import Framework
 from models.crud import pages as page_queries
@@ -104,27 +105,39 @@ def team_page(
     lead = _pick_manager(session, me.user, manager)
     people = team_of(session, lead)
     now = dt.datetime.now(dt.UTC)
-    owners = [lead.id, *(u.id for u in people)]
-    states = page_queries.deal_states(session, owner_ids=[o for o in owners if o is not None])
-    try:
-        review = weekly_review(
-            states,
-            team_owner_ids={u.email for u in (lead, *people)},
-            week=week or week_of(now.date()).label,
-            now=now,
-            config=RiskConfig(),
-        )
-    except PeriodError as exc:
-        raise PageError(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
+    week_label = week or week_of(now.date()).label
     framework = Framework(settings.extract.framework)
+    key = ("team", lead.id, tuple(u.id for u in people), week_label, framework, now.date())
+    summary = ui_cache(request).get_or_compute(
+        key,
+        page_queries.data_version(session),
+        lambda: team_summary(session, lead, people, week_label, framework, now),
+    )
     context = {
         "lead": lead,
         "managers": _managers(session) if me.user.role is not Role.MANAGER else [],
-        "adherence": adherence(session, people, framework),
         "framework": framework.value,
+        "talk_days": TALK_DAYS,
+        **summary,
+    }
+    return render(request, "team.html", context)
+
+
+def team_summary(
+    session: Session, lead: User, people: Sequence[User], week: str, framework: Framework, now: dt.datetime
+) -> dict[str, Any]:
+    """Compute the team's review, adherence and talk metrics (cached by the caller)."""
+    owners = [u.id for u in (lead, *people) if u.id is not None]
+    states = page_queries.deal_states(session, owner_ids=owners)
+    try:
+        review = weekly_review(
+            states, team_owner_ids={u.email for u in (lead, *people)}, week=week, now=now, config=RiskConfig()
+        )
+    except PeriodError as exc:
+        raise PageError(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
+    return {
+        "adherence": adherence(session, people, framework),
         "talk": talk_metrics(session, people, now.date() - dt.timedelta(days=TALK_DAYS)),
         "review": review,
         "names": {s.id: s.name for s in states},
-        "talk_days": TALK_DAYS,
     }
-    return render(request, "team.html", context)

@@ -17,11 +17,10 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from extract.types import Framework
-from models.crud.next_steps import effective
-from models.crud.results import call_time
 from models.enums import CallStatus, NextStepStatus, ObjectionStatus
 from models.tables import (
     Call,
+    ChangeEvent,
     Contact,
     Deal,
     DealCloseDateHistory,
@@ -50,6 +49,7 @@ from transcribe.types import Side
 __all__ = [
     "QueueItem",
     "close_date_history",
+    "data_version",
     "call_utterances",
     "deal_states",
     "deal_summaries",
@@ -217,48 +217,64 @@ def _group(rows: Sequence[Any], key: Any) -> dict[int, list[Any]]:
     return grouped
 
 
+def _table(model: Any) -> sa.Table:
+    table: sa.Table = model.__table__
+    return table
+
+
+def _rows(session: Session, statement: Any) -> Sequence[Any]:
+    # Plain rows, not ORM instances: building 20,000 instances costs more than the queries.
+    return session.connection().execute(statement).all()
+
+
 def _calls(session: Session, scope: Any) -> tuple[dict[int, list[CallEvidence]], dict[int, dt.datetime]]:
-    calls = session.exec(
-        select(Call)
-        .options(*_LIGHT_CALL)
-        .where(col(Call.deal_id).in_(scope), Call.status == CallStatus.DONE)
-        .order_by(col(Call.created_at), col(Call.id))
-    ).all()
-    speakers = _group(
-        session.exec(
-            select(Utterance.call_id, Utterance.speaker, Utterance.side)
-            .join(Call, col(Call.id) == Utterance.call_id)
-            .where(col(Call.deal_id).in_(scope), Call.status == CallStatus.DONE)
-            .distinct()
-        ).all(),
-        lambda r: r[0],
+    c, u = _table(Call).c, _table(Utterance).c
+    done = sa.and_(c.deal_id.in_(scope), c.status == CallStatus.DONE)
+    calls = _rows(
+        session,
+        sa.select(c.id, c.deal_id, c.started_at, c.date, c.created_at, c.duration_s, c.processed_at)
+        .where(done)
+        .order_by(c.created_at, c.id),
+    )
+    said = _group(
+        _rows(
+            session,
+            sa.select(u.call_id, u.speaker, u.side)
+            .join(_table(Call), c.id == u.call_id)
+            .where(done)
+            .distinct(),
+        ),
+        lambda r: r.call_id,
     )
     by_deal: dict[int, list[CallEvidence]] = defaultdict(list)
     times: dict[int, dt.datetime] = {}
-    for call in calls:
-        said = speakers.get(call.id or 0, [])
-        buyers = tuple(sorted({name for _, name, side in said if side == Side.BUYER}))
-        reps = tuple(sorted({name for _, name, side in said if side == Side.REP}))
-        at = times[call.id or 0] = call_time(call)
-        evidence = CallEvidence(
-            str(call.id), at, bool(buyers), buyers, reps, call.duration_s, call.processed_at
+    for r in calls:
+        buyers = tuple(sorted({x.speaker for x in said.get(r.id, []) if x.side == Side.BUYER}))
+        reps = tuple(sorted({x.speaker for x in said.get(r.id, []) if x.side == Side.REP}))
+        # Same rule as crud.call_time: the start, else midnight UTC of the date, else the upload.
+        at = r.started_at or (
+            dt.datetime.combine(r.date, dt.time(), tzinfo=dt.UTC) if r.date else r.created_at
         )
-        by_deal[call.deal_id or 0].append(evidence)
+        times[r.id] = at
+        by_deal[r.deal_id].append(
+            CallEvidence(str(r.id), at, bool(buyers), buyers, reps, r.duration_s, r.processed_at)
+        )
     return by_deal, times
 
 
 def _histories(session: Session, scope: Any) -> tuple[dict[int, list[Any]], dict[int, list[Any]]]:
-    closes = session.exec(
-        select(DealCloseDateHistory)
-        .where(col(DealCloseDateHistory.deal_id).in_(scope))
-        .order_by(col(DealCloseDateHistory.at), col(DealCloseDateHistory.id))
-    ).all()
-    stages = session.exec(
-        select(DealStageHistory, User.email)
-        .outerjoin(User, col(User.id) == DealStageHistory.by_user_id)
-        .where(col(DealStageHistory.deal_id).in_(scope))
-        .order_by(col(DealStageHistory.at), col(DealStageHistory.id))
-    ).all()
+    h, s, u = _table(DealCloseDateHistory).c, _table(DealStageHistory).c, _table(User).c
+    closes = _rows(
+        session,
+        sa.select(h.deal_id, h.at, h.from_date, h.to_date).where(h.deal_id.in_(scope)).order_by(h.at, h.id),
+    )
+    stages = _rows(
+        session,
+        sa.select(s.deal_id, s.at, s.from_stage, s.to_stage, s.override_reason, u.email)
+        .outerjoin(_table(User), u.id == s.by_user_id)
+        .where(s.deal_id.in_(scope))
+        .order_by(s.at, s.id),
+    )
     close_changes = _group(
         [(r.deal_id, CloseDateChange(at=r.at, from_date=r.from_date, to_date=r.to_date)) for r in closes],
         lambda r: r[0],
@@ -266,94 +282,90 @@ def _histories(session: Session, scope: Any) -> tuple[dict[int, list[Any]], dict
     stage_changes = _group(
         [
             (
-                h.deal_id,
+                r.deal_id,
                 StageChange(
-                    at=h.at,
-                    from_stage=parse_stage(h.from_stage) if h.from_stage else None,
-                    to_stage=parse_stage(h.to_stage),
-                    by=email,
-                    override_reason=h.override_reason,
+                    at=r.at,
+                    from_stage=parse_stage(r.from_stage) if r.from_stage else None,
+                    to_stage=parse_stage(r.to_stage),
+                    by=r.email,
+                    override_reason=r.override_reason,
                 ),
             )
-            for h, email in stages
+            for r in stages
         ],
         lambda r: r[0],
     )
     return close_changes, stage_changes
 
 
-def _people(session: Session, scope: Any, times: dict[int, dt.datetime]) -> dict[str, dict[int, list[Any]]]:
-    holders = session.exec(
-        select(Stakeholder, Contact)
-        .join(Contact, col(Contact.id) == Stakeholder.contact_id)
-        .where(col(Stakeholder.deal_id).in_(scope))
-        .order_by(col(Contact.name))
-    ).all()
-    steps = session.exec(
-        select(NextStep)
-        .where(col(NextStep.deal_id).in_(scope))
-        .order_by(col(NextStep.call_id), col(NextStep.utterance_index), col(NextStep.id))
-    ).all()
-    objections = session.exec(
-        select(Objection).where(col(Objection.deal_id).in_(scope)).order_by(col(Objection.id))
-    ).all()
-    return {
-        "stakeholders": _group(
-            [
-                (
-                    s.deal_id,
-                    StakeholderState(
-                        str(s.contact_id),
-                        c.name,
-                        c.title,
-                        s.role,
-                        s.decision_maker,
-                        s.on_calls,
-                        s.last_seen_at,
-                    ),
-                )
-                for s, c in holders
-            ],
-            lambda r: r[0],
-        ),
-        "next_steps": _group([(s.deal_id, _step_state(s)) for s in steps], lambda r: r[0]),
-        "objections": _group(
-            [(o.deal_id, _objection_state(o, times)) for o in objections if o.call_id in times],
-            lambda r: r[0],
-        ),
-    }
-
-
-def _step_state(step: NextStep) -> NextStepState:
-    values = effective(step)
-    return NextStepState(
-        id=str(step.id),
-        text=values["text"],
-        call_id=str(step.call_id) if step.call_id is not None else None,
-        utterance=step.utterance_index,
-        due=values["due"],
-        status=step.status,
-        confirmed=step.confirmed,
-        owner_side=values["owner_side"],
+def _stakeholders(session: Session, scope: Any) -> dict[int, list[Any]]:
+    s, c = _table(Stakeholder).c, _table(Contact).c
+    rows = _rows(
+        session,
+        sa.select(
+            s.deal_id, s.contact_id, c.name, c.title, s.role, s.decision_maker, s.on_calls, s.last_seen_at
+        )
+        .join(_table(Contact), c.id == s.contact_id)
+        .where(s.deal_id.in_(scope))
+        .order_by(c.name),
     )
+    states = [(r.deal_id, StakeholderState(str(r.contact_id), *r[2:])) for r in rows]
+    return _group(states, lambda r: r[0])
 
 
-def _objection_state(o: Objection, times: dict[int, dt.datetime]) -> ObjectionState:
-    return ObjectionState(
-        id=str(o.id),
-        call_id=str(o.call_id),
-        utterance=o.utterance_index,
-        category=o.category,
-        status=o.status,
-        raised_at=times[o.call_id],
-        text=o.text,
+def _steps(session: Session, scope: Any) -> dict[int, list[Any]]:
+    n = _table(NextStep).c
+    columns = (n.id, n.deal_id, n.call_id, n.utterance_index, n.status, n.confirmed)
+    edits = (n.text, n.edited_text, n.due, n.edited_due, n.owner_side, n.edited_owner_side)
+    statement = sa.select(*columns, *edits).where(n.deal_id.in_(scope))
+    rows = _rows(session, statement.order_by(n.call_id, n.utterance_index, n.id))
+    states = []
+    for r in rows:
+        # As crud's `effective`: a reviewer's edits win over the extraction.
+        text = r.edited_text if r.edited_text is not None else r.text
+        due = r.edited_due if r.edited_due is not None else r.due
+        side = r.edited_owner_side if r.edited_owner_side is not None else r.owner_side
+        call = str(r.call_id) if r.call_id is not None else None
+        states.append(
+            (
+                r.deal_id,
+                NextStepState(str(r.id), call, r.utterance_index, text, due, r.status, r.confirmed, side),
+            )
+        )
+    return _group(states, lambda r: r[0])
+
+
+def _objections(session: Session, scope: Any, times: dict[int, dt.datetime]) -> dict[int, list[Any]]:
+    o = _table(Objection).c
+    rows = _rows(
+        session,
+        sa.select(o.id, o.deal_id, o.call_id, o.utterance_index, o.category, o.status, o.text)
+        .where(o.deal_id.in_(scope))
+        .order_by(o.id),
     )
+    states = [
+        (
+            r.deal_id,
+            ObjectionState(
+                str(r.id), str(r.call_id), r.utterance_index, r.category, r.status, times[r.call_id], r.text
+            ),
+        )
+        for r in rows
+        if r.call_id in times
+    ]
+    return _group(states, lambda r: r[0])
 
 
 def _methodology(session: Session, scope: Any) -> dict[int, MethodologyState]:
-    rows = session.exec(select(MethodologyEvidence).where(col(MethodologyEvidence.deal_id).in_(scope))).all()
+    m = _table(MethodologyEvidence).c
+    rows = _rows(
+        session,
+        sa.select(m.deal_id, m.call_id, m.framework, m.element, m.utterance_index).where(
+            m.deal_id.in_(scope)
+        ),
+    )
     result: dict[int, MethodologyState] = {}
-    for deal_id, items in _group(rows, lambda r: r.deal_id or 0).items():
+    for deal_id, items in _group(rows, lambda r: r.deal_id).items():
         known = [r for r in items if r.framework in Framework.__members__.values()]
         if not known:
             continue
@@ -371,11 +383,22 @@ def _methodology(session: Session, scope: Any) -> dict[int, MethodologyState]:
 def deal_states(session: Session, *, owner_ids: Owners, full: bool = True) -> list[DealState]:
     """Build the signals view of every deal of the owners; `full=False` loads only deal rows and history."""
     scope = _deal_scope(owner_ids)
-    deals = session.exec(select(Deal).where(col(Deal.id).in_(scope)).order_by(col(Deal.id))).all()
-    emails = dict(session.exec(select(User.id, User.email)).all())
+    d, u = _table(Deal).c, _table(User).c
+    deals = _rows(
+        session,
+        sa.select(*d, u.email).join(_table(User), u.id == d.owner_id).where(d.id.in_(scope)).order_by(d.id),
+    )
     closes, stages = _histories(session, scope)
     calls, times = _calls(session, scope) if full else ({}, {})
-    people = _people(session, scope, times) if full else {}
+    people = (
+        {
+            "stakeholders": _stakeholders(session, scope),
+            "next_steps": _steps(session, scope),
+            "objections": _objections(session, scope, times),
+        }
+        if full
+        else {}
+    )
     methodology = _methodology(session, scope) if full else {}
 
     def pick(kind: str, deal_id: int) -> tuple[Any, ...]:
@@ -383,27 +406,27 @@ def deal_states(session: Session, *, owner_ids: Owners, full: bool = True) -> li
 
     return [
         DealState(
-            id=str(d.id),
-            name=d.name,
-            stage=parse_stage(d.stage),
-            created_at=d.created_at,
-            amount=float(d.amount) if d.amount is not None else None,
-            currency=d.currency,
-            close_date=d.close_date,
-            forecast_category=d.forecast_category,
-            probability=d.probability,
-            owner=emails.get(d.owner_id),
-            stage_entered_at=d.stage_entered_at,
-            close_date_changes=tuple(v for _, v in closes.get(d.id or 0, [])),
-            stage_changes=tuple(v for _, v in stages.get(d.id or 0, [])),
-            calls=tuple(calls.get(d.id or 0, [])),
-            stakeholders=pick("stakeholders", d.id or 0),
-            next_steps=pick("next_steps", d.id or 0),
-            objections=pick("objections", d.id or 0),
-            methodology=methodology.get(d.id or 0),
-            last_buyer_activity=d.last_buyer_activity,
+            id=str(r.id),
+            name=r.name,
+            stage=parse_stage(r.stage),
+            created_at=r.created_at,
+            amount=float(r.amount) if r.amount is not None else None,
+            currency=r.currency,
+            close_date=r.close_date,
+            forecast_category=r.forecast_category,
+            probability=r.probability,
+            owner=r.email,
+            stage_entered_at=r.stage_entered_at,
+            close_date_changes=tuple(v for _, v in closes.get(r.id, [])),
+            stage_changes=tuple(v for _, v in stages.get(r.id, [])),
+            calls=tuple(calls.get(r.id, [])),
+            stakeholders=pick("stakeholders", r.id),
+            next_steps=pick("next_steps", r.id),
+            objections=pick("objections", r.id),
+            methodology=methodology.get(r.id),
+            last_buyer_activity=r.last_buyer_activity,
         )
-        for d in deals
+        for r in deals
     ]
 
 
@@ -415,3 +438,9 @@ def risk_scores(session: Session, *, owner_ids: Owners) -> dict[str, int]:
         )
     ).all()
     return {str(deal_id): score for deal_id, score in rows if score is not None}
+
+
+def data_version(session: Session) -> int:
+    """Return the change feed's latest cursor: it moves whenever a deal, next step or risk changes."""
+    latest = session.exec(select(sa.func.max(ChangeEvent.id))).one()
+    return int(latest or 0)

@@ -1,0 +1,143 @@
+"""Benchmark the web pages: server time per page with 5,000 deals in a SQLite database.
+
+    python bench/pages_bench.py [--deals 5000] [--calls-per-deal 2] [--repeat 30] [--data-dir DIR]
+
+Fills a fresh SQLite database (5 managers x 10 reps; every deal with processed calls, an
+utterance-level transcript, a suggested next step, an objection and methodology evidence),
+then requests each page through the ASGI app and times the server's handling of it (an ASGI
+wrapper measures from the request arriving to the last body byte). Prints p50/p95 in ms and
+writes bench/out/pages_bench.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlmodel import Session, col, select  # noqa: E402
+
+from api.config import Settings  # noqa: E402
+from api.engines import Engines  # noqa: E402
+from api.main import create_app  # noqa: E402
+from models.db import make_engine, migrate  # noqa: E402
+from models.tables import Call, Deal  # noqa: E402
+from tests.ui.seed import add_deals, make_org, score_all  # noqa: E402
+
+Scope = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
+
+
+class Timed:
+    """ASGI wrapper recording the server time of every HTTP request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.last_ms = 0.0
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        start = time.perf_counter()
+        await self.app(scope, receive, send)
+        if scope["type"] == "http":
+            self.last_ms = (time.perf_counter() - start) * 1000
+
+
+def fill(settings: Settings, deals: int, calls_per_deal: int) -> dict[str, Any]:
+    """Create the organisation and its deals; return keys and sample ids."""
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    started = time.perf_counter()
+    with Session(engine, expire_on_commit=False) as session:
+        org = make_org(session, managers=5, reps_per_manager=10)
+        add_deals(session, owners=org.reps, count=deals, calls_per_deal=calls_per_deal)
+        score_all(session)
+        rep = org.reps[0]
+        deal_id = session.exec(select(Deal.id).where(Deal.owner_id == rep.id).order_by(col(Deal.id))).first()
+        call_id = session.exec(select(Call.id).where(Call.deal_id == deal_id)).first()
+        counts = {
+            "deals": len(session.exec(select(Deal.id)).all()),
+            "calls": len(session.exec(select(Call.id)).all()),
+        }
+    engine.dispose()
+    return {
+        "rep": org.key(org.reps[0].email),
+        "manager": org.key(org.managers[0].email),
+        "leader": org.key(org.leader.email if org.leader else ""),
+        "deal_id": deal_id,
+        "call_id": call_id,
+        "fill_s": round(time.perf_counter() - started, 1),
+        **counts,
+    }
+
+
+def measure(client: TestClient, timer: Timed, path: str, repeat: int) -> dict[str, float]:
+    """Request a page `repeat` times (after one warm-up) and return p50/p95/max server ms."""
+    client.get(path)
+    times = []
+    for _ in range(repeat):
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        times.append(timer.last_ms)
+    times.sort()
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    return {
+        "p50_ms": round(statistics.median(times), 1),
+        "p95_ms": round(p95, 1),
+        "max_ms": round(times[-1], 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--deals", type=int, default=5000)
+    parser.add_argument("--calls-per-deal", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    args = parser.parse_args()
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="pages-bench-"))
+    settings = Settings(data_dir=data_dir, database_url=None)
+    seeded = fill(settings, args.deals, args.calls_per_deal)
+    print(f"filled {seeded['deals']} deals, {seeded['calls']} calls in {seeded['fill_s']} s ({data_dir})")
+    app = create_app(settings, engines=Engines(settings))
+    timer = Timed(app)
+    pages = {
+        "rep": ["/", f"/deals/{seeded['deal_id']}", f"/calls/{seeded['call_id']}"],
+        "manager": ["/", "/team", "/forecast"],
+        "leader": ["/team", "/forecast"],
+    }
+    results: dict[str, Any] = {}
+    with TestClient(timer) as client:  # type: ignore[arg-type]
+        for who, paths in pages.items():
+            client.cookies.clear()
+            client.post("/signin", data={"api_key": seeded[who]}, follow_redirects=False)
+            for path in paths:
+                results[f"{who} {path}"] = figures = measure(client, timer, path, args.repeat)
+                print(
+                    f"{who:<8} {path:<14} p50 {figures['p50_ms']:>6.1f} ms  p95 {figures['p95_ms']:>6.1f} ms"
+                )
+    out = REPO / "bench" / "out" / "pages_bench.json"
+    out.parent.mkdir(exist_ok=True)
+    report = {
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "deals": seeded["deals"],
+        "calls": seeded["calls"],
+        "repeat": args.repeat,
+        "pages": results,
+    }
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {out.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()
