@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api.config import Settings, get_settings
 from api.engines import Engines
 from api.problems import install_problem_handlers
+from api.ratelimit import install_rate_limit
 from api.routes import calls, changes, crm, deals, health, inspection, next_steps, webhooks
 from api.runner import InProcessRunner
 from api.scheduler import PeriodicRescorer
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    install_rate_limit(app, getattr(settings, "rate_limit", None))  # Settings.rate_limit: RateLimits
     for module in (health, calls, deals, crm, next_steps, inspection, changes, webhooks):
         app.include_router(module.router)
     pages.mount(app)
