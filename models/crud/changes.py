@@ -1,4 +1,11 @@
-"""The change feed: events appended in the same transaction as the change they describe."""
+"""The change feed: events written in the same transaction as the change they describe.
+
+`record_change` only queues an event on the session; it is inserted during that session's
+commit, after every other row of the transaction has been flushed. On PostgreSQL the insert
+happens under a transaction-scoped advisory lock, so ids are handed out in commit order and a
+reader paging with `id > cursor` never skips a change that commits late. Because the lock is
+taken last, after all row locks, it cannot deadlock with them. A rollback drops the queue.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic_core import to_jsonable_python
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
 from models.tables import ChangeEvent
@@ -13,23 +21,39 @@ from models.tables import ChangeEvent
 # Any constant works; it only has to be the same for every writer of change_events.
 CHANGE_FEED_LOCK = 0x0DEA15
 MAX_PAGE = 1000
+_QUEUE = "models.change_events"
 
 
 def record_change(
     session: Session, *, entity: str, entity_id: int, type: str, data: dict[str, Any] | None = None
 ) -> ChangeEvent:
-    """Append a change event to the caller's transaction (the caller commits)."""
-    if session.get_bind().dialect.name == "postgresql":
-        # Sequence values are handed out at INSERT, not at COMMIT: a reader could see id 8
-        # committed while 7 is still in flight and then skip 7 for ever. Holding this lock
-        # until commit makes id order equal commit order. (SQLite already has one writer.)
-        session.exec(select(sa.func.pg_advisory_xact_lock(CHANGE_FEED_LOCK)))
+    """Queue a change event to be written by the caller's commit (a rollback discards it)."""
     event = ChangeEvent(
         entity=str(entity), entity_id=entity_id, type=type, data=to_jsonable_python(data or {})
     )
-    session.add(event)
-    session.flush()
+    if not sa.event.contains(session, "before_commit", _write_queued):
+        sa.event.listen(session, "before_commit", _write_queued)
+        sa.event.listen(session, "after_transaction_end", _drop_queued)
+    if not session.in_transaction():
+        session.begin()  # so that close() without commit ends a transaction and drops the queue
+    session.info.setdefault(_QUEUE, []).append(event)
     return event
+
+
+def _write_queued(session: Session) -> None:
+    events: list[ChangeEvent] = session.info.pop(_QUEUE, [])
+    if not events:
+        return
+    session.flush()  # every other row first: no row lock may be taken after the feed lock
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(select(sa.func.pg_advisory_xact_lock(CHANGE_FEED_LOCK)))
+    session.add_all(events)
+    session.flush()
+
+
+def _drop_queued(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction ended: committed or rolled back
+        session.info.pop(_QUEUE, None)
 
 
 def list_changes(session: Session, *, since: int | None = None, limit: int = 100) -> list[ChangeEvent]:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from sqlmodel import Session, select
@@ -48,24 +47,53 @@ def test_deal_writes_append_their_events(session):
     assert events[0].data["changes"]["amount"] == [None, "48000.00"]
 
 
-def test_postgres_change_ids_follow_commit_order(engine):
-    if engine.dialect.name != "postgresql":
-        return  # SQLite has a single writer, so ids already follow commit order
-    with Session(engine) as slow:
-        crud.record_change(slow, entity="deal", entity_id=1, type="slow")  # holds the feed lock, uncommitted
-        done = threading.Event()
-
-        def fast_writer() -> None:
-            with Session(engine) as fast:
-                crud.record_change(fast, entity="deal", entity_id=2, type="fast")
-                fast.commit()
-            done.set()
-
-        thread = threading.Thread(target=fast_writer)
-        thread.start()
-        time.sleep(0.5)
-        assert not done.is_set()  # the second writer waits for the first to commit
-        slow.commit()
-        thread.join(timeout=10)
+def test_change_ids_follow_commit_order(engine):
+    with Session(engine) as slow, Session(engine) as fast:
+        slow_deal = make_deal(slow)
+        slow.exec(select(ChangeEvent)).all()  # slow's transaction is open and has read the feed
+        crud.record_change(slow, entity="deal", entity_id=slow_deal.id, type="slow")  # recorded first ...
+        crud.record_change(fast, entity="deal", entity_id=2, type="fast")
+        fast.commit()
+        slow.commit()  # ... committed last
     with Session(engine) as reader:
-        assert [e.type for e in crud.list_changes(reader)] == ["slow", "fast"]
+        assert [e.type for e in crud.list_changes(reader)][-2:] == ["fast", "slow"]
+
+
+def test_queued_changes_do_not_outlive_their_transaction(session):
+    crud.record_change(session, entity="deal", entity_id=1, type="dropped")
+    session.close()
+    crud.record_change(session, entity="deal", entity_id=1, type="kept")
+    session.commit()
+    assert [e.type for e in crud.list_changes(session)] == ["kept"]
+
+
+def test_the_feed_lock_never_deadlocks_with_row_locks(engine):
+    """A multi-deal transaction (like a rescore chunk) racing a single-deal write."""
+    if engine.dialect.name != "postgresql":
+        return  # SQLite has one writer at a time: no row locks to deadlock with
+    with Session(engine) as setup:
+        first, second = make_deal(setup, "D1").id, make_deal(setup, "D2").id
+    errors: list[BaseException] = []
+    with Session(engine) as chunk:
+        crud.bump_version(chunk, deal=crud.get_deal(chunk, deal_id=first))  # row lock on D1
+        crud.record_change(chunk, entity="deal", entity_id=first, type="chunk")
+
+        def single_write() -> None:
+            try:
+                with Session(engine) as other:
+                    crud.bump_version(other, deal=crud.get_deal(other, deal_id=second))  # row lock on D2
+                    crud.record_change(other, entity="deal", entity_id=second, type="single")
+                    other.commit()
+            except BaseException as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=single_write)
+        thread.start()
+        thread.join(timeout=5)
+        assert not thread.is_alive()  # the single write committed without waiting for the chunk
+        crud.bump_version(chunk, deal=crud.get_deal(chunk, deal_id=second))  # may wait for D2
+        chunk.commit()
+        thread.join(timeout=30)
+    assert errors == []
+    with Session(engine) as reader:
+        assert {"chunk", "single"} <= {e.type for e in crud.list_changes(reader)}
