@@ -1,16 +1,17 @@
 """The seam where calls get processed.
 
-`CallRunner` is all the API knows: `start`, `notify` (a call was queued) and `stop`. The
-embedded default runs worker threads in this process; state lives in the database, so a
-restarted server picks up every call it had not finished. A distributed task queue can
-take this place without touching the routes.
+`CallRunner` is all the API knows: `start`, `submit` (this call was queued), `notify` (some
+call was queued) and `stop`. The embedded default runs worker threads in this process; state
+lives in the database, so a restarted server picks up every call it had not finished. The
+Celery runner (`api.runner_celery`, `DEALSIGNAL_RUNNER__KIND=celery`) takes this place without
+touching the routes.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -19,15 +20,43 @@ from api.engines import Engines
 from api.processing import process_call
 from models import crud
 
+if TYPE_CHECKING:
+    from api.config import Settings
+
 log = logging.getLogger("dealsignal.runner")
 
 
 class CallRunner(Protocol):
     def start(self) -> None: ...
 
+    def submit(self, call_id: int) -> None: ...
+
     def notify(self) -> None: ...
 
     def stop(self) -> None: ...
+
+
+@runtime_checkable
+class QueueProbe(Protocol):
+    """A runner with a message broker that health checks and metrics can ask."""
+
+    broker: str
+
+    def queue_length(self) -> int: ...
+
+
+def make_runner(settings: Settings, *, engine: Engine, engines: Engines) -> CallRunner:
+    """Build the runner `settings.runner.kind` names (Celery is imported only when chosen)."""
+    if settings.runner.kind == "celery":
+        from api.runner_celery import CeleryRunner
+
+        return CeleryRunner(engine=engine, settings=settings)
+    return InProcessRunner(
+        engine=engine,
+        engines=engines,
+        workers=settings.runner.workers,
+        poll_interval_s=settings.runner.poll_interval_s,
+    )
 
 
 class InProcessRunner:
@@ -54,6 +83,10 @@ class InProcessRunner:
             thread = threading.Thread(target=self._loop, name=f"call-worker-{n}", daemon=True)
             thread.start()
             self._threads.append(thread)
+
+    def submit(self, call_id: int) -> None:  # noqa: ARG002  (workers claim from the database)
+        """Wake a worker: this call was queued."""
+        self.notify()
 
     def notify(self) -> None:
         """Wake a worker: a call was queued."""
