@@ -169,6 +169,36 @@ def demo_load(
             typer.echo(line)
 
 
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Calls processed at once by this worker.")] = 1,
+    pool: Annotated[
+        str | None, typer.Option(help="solo (default for 1), prefork (default above 1) or threads.")
+    ] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="Threads per call (default DEALSIGNAL_TRANSCRIBE__CPU_THREADS).")
+    ] = None,
+    lease_s: Annotated[
+        float | None, typer.Option(help="Seconds before a silent worker's call is taken over.")
+    ] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve this worker's stage durations for Prometheus.")
+    ] = None,
+) -> None:
+    """Process queued calls from the broker (DEALSIGNAL_RUNNER__BROKER_URL); run one per machine or more."""
+    from api.worker import run_worker
+
+    with cli_errors():
+        run_worker(
+            get_settings(),
+            concurrency=concurrency,
+            pool=pool,
+            threads=threads,
+            lease_s=lease_s,
+            metrics_port=metrics_port,
+        )
+
+
 def main() -> None:
     """Entry point for `python -m api.cli`."""
     app()

@@ -11,8 +11,8 @@ from api.config import Settings, get_settings
 from api.engines import Engines
 from api.problems import install_problem_handlers
 from api.ratelimit import install_rate_limit
-from api.routes import calls, changes, crm, deals, health, inspection, next_steps, webhooks
-from api.runner import InProcessRunner
+from api.routes import calls, changes, crm, deals, health, inspection, metrics, next_steps, webhooks
+from api.runner import make_runner
 from api.scheduler import PeriodicRescorer
 from api.ui import pages
 from api.webhooks import WebhookService
@@ -42,12 +42,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
         engine = make_engine(settings.resolved_database_url)
         migrate(engine)
         models = engines or Engines(settings)
-        runner = InProcessRunner(
-            engine=engine,
-            engines=models,
-            workers=settings.runner.workers,
-            poll_interval_s=settings.runner.poll_interval_s,
-        )
+        runner = make_runner(settings, engine=engine, engines=models)  # settings.runner.kind
         app.state.settings = settings
         app.state.engine = engine
         app.state.engines = models
@@ -74,7 +69,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     )
     install_problem_handlers(app)
     install_rate_limit(app, getattr(settings, "rate_limit", None))  # Settings.rate_limit: RateLimits
-    for module in (health, calls, deals, crm, next_steps, inspection, changes, webhooks):
+    for module in (health, metrics, calls, deals, crm, next_steps, inspection, changes, webhooks):
         app.include_router(module.router)
     pages.mount(app)
     return app
