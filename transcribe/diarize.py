@@ -39,7 +39,9 @@ class SpeakerTurn:
 class DiarizeOptions:
     """How finely to slice speech for speaker embeddings."""
 
-    hop_s: float = 0.4  # window step; also the resolution of speaker changes
+    # Window step, and so the resolution of speaker changes. 0.8 s (half a window) scores as
+    # well as 0.4 s on AMI and the synthetic calls at half the LSTM time.
+    hop_s: float = 0.8
     min_region_s: float = 0.3  # shorter VAD regions are too little voice to place
     max_speakers: int = 6
 
