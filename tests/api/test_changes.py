@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from api.config import Settings
 from api.engines import Engines
 from api.main import create_app
+from api.ratelimit import RateLimits
 from models.db import make_engine
 from models.tables import ChangeEvent, Deal, NextStep
 from tests.api.conftest import Team, _seed_team, deal_body
@@ -66,6 +67,14 @@ def test_bad_cursor_or_limit_is_a_problem(client: TestClient, team: Team, query:
 # --- concurrency: several writers, one reader, SQLite and PostgreSQL ----------------------------
 
 WRITERS = 4
+
+
+class _UnlimitedSettings(Settings):
+    """The writers and the polling reader share a key; the per-key limit is not what is tested here."""
+
+    rate_limit: RateLimits = RateLimits(enabled=False)
+
+
 INCREMENTS = 6
 
 
@@ -79,7 +88,7 @@ def feed_app(
     else:
         url = request.getfixturevalue("postgres_schema_url")
     (tmp_path / "var").mkdir(exist_ok=True)
-    settings = Settings(data_dir=tmp_path / "var", database_url=url)
+    settings = _UnlimitedSettings(data_dir=tmp_path / "var", database_url=url)
     team = _seed_team(url)
     with TestClient(create_app(settings, engines=engines)) as client:
         yield client, team, url
