@@ -20,6 +20,7 @@ from models.crud.bulk_state import iter_deal_states
 from models.tables import Deal
 from signals.config import RiskConfig
 from signals.risk import score_deal
+from signals.types import RiskScore
 from transcribe.errors import TranscriptFormatError
 from transcribe.importers import detect_transcript_kind, parse_transcript
 from transcribe.types import Participant, TranscribeOptions, Transcript
@@ -138,14 +139,14 @@ def rescore_pipeline(
     config = config or risk_config(session)
     now = now or dt.datetime.now(dt.UTC)
     seen = changed = 0
-    pending = 0
+    chunk: list[tuple[Deal, RiskScore]] = []
     for deal, state in iter_deal_states(session, batch=batch):
         seen += 1
-        if crud.apply_deal_risk(session, deal=deal, risk=score_deal(state, now=now, config=config)):
-            changed += 1
-            pending += 1
-        if seen % batch == 0 and pending:
+        chunk.append((deal, score_deal(state, now=now, config=config)))
+        if len(chunk) == batch:
+            changed += crud.save_deal_risks(session, scored=chunk)
             session.commit()
-            pending = 0
+            chunk = []
+    changed += crud.save_deal_risks(session, scored=chunk)
     session.commit()
     return RescoreReport(deals=seen, changed=changed, seconds=round(time.perf_counter() - started, 3))

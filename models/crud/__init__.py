@@ -21,6 +21,7 @@ from models.crud.deals import (
     get_deal,
     get_deal_by_external_id,
     list_deals,
+    save_deal_risks,
     set_deal_risk,
     upsert_deal_from_crm,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "review_next_step",
     "revoke_api_key",
     "save_call_results",
+    "save_deal_risks",
     "save_idempotency_record",
     "set_call_progress",
     "set_deal_risk",

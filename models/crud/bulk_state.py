@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from extract.types import Framework
 from models.crud.next_steps import effective
-from models.crud.results import call_time
+from models.crud.results import call_moment
 from models.enums import CallStatus
 from models.tables import (
     Call,
@@ -119,87 +119,90 @@ def _state(
 
 
 def _close_date_changes(session: Session, ids: list[int]) -> dict[int, list[CloseDateChange]]:
+    h = DealCloseDateHistory
     rows = session.exec(
-        select(DealCloseDateHistory)
-        .where(col(DealCloseDateHistory.deal_id).in_(ids))
-        .order_by(col(DealCloseDateHistory.at), col(DealCloseDateHistory.id))
+        select(h.deal_id, h.at, h.from_date, h.to_date)
+        .where(col(h.deal_id).in_(ids))
+        .order_by(col(h.at), col(h.id))
     ).all()
     out: dict[int, list[CloseDateChange]] = defaultdict(list)
-    for r in rows:
-        out[r.deal_id].append(CloseDateChange(at=r.at, from_date=r.from_date, to_date=r.to_date))
+    for deal_id, at, from_date, to_date in rows:
+        out[deal_id].append(CloseDateChange(at=at, from_date=from_date, to_date=to_date))
     return out
 
 
 def _stage_changes(session: Session, ids: list[int]) -> dict[int, list[StageChange]]:
+    h = DealStageHistory
     rows = session.exec(
-        select(DealStageHistory, User.email)
-        .outerjoin(User, col(User.id) == DealStageHistory.by_user_id)
-        .where(col(DealStageHistory.deal_id).in_(ids))
-        .order_by(col(DealStageHistory.at), col(DealStageHistory.id))
+        select(h.deal_id, h.at, h.from_stage, h.to_stage, User.email, h.override_reason)
+        .outerjoin(User, col(User.id) == h.by_user_id)
+        .where(col(h.deal_id).in_(ids))
+        .order_by(col(h.at), col(h.id))
     ).all()
     out: dict[int, list[StageChange]] = defaultdict(list)
-    for h, email in rows:
-        out[h.deal_id].append(
+    for deal_id, at, from_stage, to_stage, email, reason in rows:
+        out[deal_id].append(
             StageChange(
-                at=h.at,
-                from_stage=parse_stage(h.from_stage) if h.from_stage else None,
-                to_stage=parse_stage(h.to_stage),
+                at=at,
+                from_stage=parse_stage(from_stage) if from_stage else None,
+                to_stage=parse_stage(to_stage),
                 by=email,
-                override_reason=h.override_reason,
+                override_reason=reason,
             )
         )
     return out
 
 
 def _calls(session: Session, ids: list[int]) -> dict[int, list[CallEvidence]]:
+    c = Call
     calls = session.exec(
-        select(Call)
-        .where(col(Call.deal_id).in_(ids), Call.status == CallStatus.DONE)
-        .order_by(col(Call.created_at), col(Call.id))
+        select(c.id, c.deal_id, c.started_at, c.date, c.created_at, c.duration_s, c.processed_at)
+        .where(col(c.deal_id).in_(ids), c.status == CallStatus.DONE)
+        .order_by(col(c.created_at), col(c.id))
     ).all()
     speakers = session.exec(
         select(Utterance.call_id, Utterance.speaker, Utterance.side)
-        .where(col(Utterance.call_id).in_([c.id for c in calls]))
+        .where(col(Utterance.call_id).in_([row[0] for row in calls]))
         .distinct()
     ).all()
     by_call = _grouped(speakers, lambda row: row[0])
     out: dict[int, list[CallEvidence]] = defaultdict(list)
-    for call in calls:
-        assert call.id is not None and call.deal_id is not None
-        people = by_call.get(call.id, [])
+    for call_id, deal_id, started, day, created, duration, processed in calls:
+        people = by_call.get(call_id, [])
         buyers = tuple(sorted({name for _, name, side in people if side == Side.BUYER}))
-        out[call.deal_id].append(
+        out[deal_id].append(
             CallEvidence(
-                call_id=str(call.id),
-                at=call_time(call),
+                call_id=str(call_id),
+                at=call_moment(started, day, created),
                 buyer_spoke=bool(buyers),
                 buyer_speakers=buyers,
                 rep_speakers=tuple(sorted({name for _, name, side in people if side == Side.REP})),
-                duration_s=call.duration_s,
-                reflected_at=call.processed_at,
+                duration_s=duration,
+                reflected_at=processed,
             )
         )
     return out
 
 
 def _stakeholders(session: Session, ids: list[int]) -> dict[int, list[StakeholderState]]:
+    s, c = Stakeholder, Contact
     rows = session.exec(
-        select(Stakeholder, Contact)
-        .join(Contact, col(Contact.id) == Stakeholder.contact_id)
-        .where(col(Stakeholder.deal_id).in_(ids))
-        .order_by(col(Contact.name))
+        select(s.deal_id, s.contact_id, c.name, c.title, s.role, s.decision_maker, s.on_calls, s.last_seen_at)
+        .join(c, col(c.id) == s.contact_id)
+        .where(col(s.deal_id).in_(ids))
+        .order_by(col(c.name))
     ).all()
     out: dict[int, list[StakeholderState]] = defaultdict(list)
-    for s, c in rows:
-        out[s.deal_id].append(
+    for deal_id, contact_id, name, title, role, decides, on_calls, seen in rows:
+        out[deal_id].append(
             StakeholderState(
-                contact_id=str(s.contact_id),
-                name=c.name,
-                title=c.title,
-                role=s.role,
-                decision_maker=s.decision_maker,
-                on_calls=s.on_calls,
-                last_engaged_at=s.last_seen_at,
+                contact_id=str(contact_id),
+                name=name,
+                title=title,
+                role=role,
+                decision_maker=decides,
+                on_calls=on_calls,
+                last_engaged_at=seen,
             )
         )
     return out
@@ -231,40 +234,54 @@ def _next_steps(session: Session, ids: list[int]) -> dict[int, list[NextStepStat
 
 
 def _objections(session: Session, ids: list[int]) -> dict[int, list[ObjectionState]]:
+    o = Objection
     rows = session.exec(
-        select(Objection, Call)
-        .join(Call, col(Call.id) == Objection.call_id)
-        .where(col(Objection.deal_id).in_(ids))
-        .order_by(col(Objection.id))
+        select(
+            o.deal_id,
+            o.id,
+            o.call_id,
+            o.utterance_index,
+            o.category,
+            o.status,
+            o.text,
+            Call.started_at,
+            Call.date,
+            Call.created_at,
+        )
+        .join(Call, col(Call.id) == o.call_id)
+        .where(col(o.deal_id).in_(ids))
+        .order_by(col(o.id))
     ).all()
     out: dict[int, list[ObjectionState]] = defaultdict(list)
-    for o, call in rows:
-        assert o.deal_id is not None
-        out[o.deal_id].append(
+    for deal_id, oid, call_id, utterance, category, status, text, started, day, created in rows:
+        out[deal_id].append(
             ObjectionState(
-                id=str(o.id),
-                call_id=str(o.call_id),
-                utterance=o.utterance_index,
-                category=o.category,
-                status=o.status,
-                raised_at=call_time(call),
-                text=o.text,
+                id=str(oid),
+                call_id=str(call_id),
+                utterance=utterance,
+                category=category,
+                status=status,
+                raised_at=call_moment(started, day, created),
+                text=text,
             )
         )
     return out
 
 
 def _methodology(session: Session, ids: list[int]) -> dict[int, MethodologyState]:
-    rows = session.exec(select(MethodologyEvidence).where(col(MethodologyEvidence.deal_id).in_(ids))).all()
-    known = [r for r in rows if r.framework in Framework.__members__.values()]
+    m = MethodologyEvidence
+    rows = session.exec(
+        select(m.deal_id, m.framework, m.element, m.call_id, m.utterance_index).where(col(m.deal_id).in_(ids))
+    ).all()
+    known = [r for r in rows if r[1] in Framework.__members__.values()]
     out: dict[int, MethodologyState] = {}
-    for deal_id, items in _grouped(known, lambda r: r.deal_id).items():
+    for deal_id, items in _grouped(known, lambda r: r[0]).items():
         # A deal is judged against one framework: the one most of its evidence uses.
-        framework = Framework(Counter(r.framework for r in items).most_common(1)[0][0])
+        framework = Framework(Counter(r[1] for r in items).most_common(1)[0][0])
         elements: dict[str, tuple[UtteranceRef, ...]] = {}
-        for r in items:
-            if r.framework == framework:
-                ref = UtteranceRef(call_id=str(r.call_id), utterance=r.utterance_index)
-                elements[r.element] = (*elements.get(r.element, ()), ref)
+        for _, used, element, call_id, utterance in items:
+            if used == framework:
+                ref = UtteranceRef(call_id=str(call_id), utterance=utterance)
+                elements[element] = (*elements.get(element, ()), ref)
         out[deal_id] = MethodologyState(framework=framework, elements=elements)
     return out

@@ -16,6 +16,7 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
+from models.sqltypes import utcnow
 from models.tables import ChangeEvent
 
 # Any constant works; it only has to be the same for every writer of change_events.
@@ -28,8 +29,10 @@ def record_change(
     session: Session, *, entity: str, entity_id: int, type: str, data: dict[str, Any] | None = None
 ) -> ChangeEvent:
     """Queue a change event to be written by the caller's commit (a rollback discards it)."""
+    # Every field given: pydantic re-inspects a default_factory's signature on each use, which
+    # dominated re-scoring a whole pipeline (thousands of events per commit).
     event = ChangeEvent(
-        entity=str(entity), entity_id=entity_id, type=type, data=to_jsonable_python(data or {})
+        entity=str(entity), entity_id=entity_id, type=type, at=utcnow(), data=to_jsonable_python(data or {})
     )
     if not sa.event.contains(session, "before_commit", _write_queued):
         sa.event.listen(session, "before_commit", _write_queued)

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, func, select, update
 
 from models.crud.accounts import upsert_account, upsert_contact
@@ -37,12 +38,19 @@ def get_deal_by_external_id(session: Session, *, external_id: str) -> Deal | Non
 def bump_version(session: Session, *, deal: Deal, expected_version: int | None = None) -> None:
     """Advance the deal's version atomically, refusing a stale `expected_version` (no commit)."""
     base = deal.version if expected_version is None else expected_version
+    now = utcnow()
+    # No ORM synchronisation: it scans every object in the session per UPDATE, which made
+    # re-scoring a pipeline quadratic; this row is the only one touched, so set it directly.
     result = session.exec(
         update(Deal)
         .where(col(Deal.id) == deal.id, col(Deal.version) == base)
-        .values(version=base + 1, updated_at=utcnow())
+        .values(version=base + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if result.rowcount == 1:
+        set_committed_value(deal, "version", base + 1)
+        set_committed_value(deal, "updated_at", now)
+    else:
         session.rollback()
         current = session.exec(select(Deal.version).where(Deal.id == deal.id)).first()
         raise VersionConflictError(
@@ -262,20 +270,66 @@ def set_deal_risk(session: Session, *, deal: Deal, risk: RiskScore) -> bool:
 
 def apply_deal_risk(session: Session, *, deal: Deal, risk: RiskScore) -> bool:
     """Stage a risk score change and its change event without committing (building block)."""
+    change = _risk_change(deal, risk)
+    if change is None:
+        return False
+    deal.risk_score, deal.risk_level, deal.risk_factors = risk.score, RiskLevel(risk.level), change["factors"]
+    bump_version(session, deal=deal)
+    _record_risk_change(session, deal, change)
+    return True
+
+
+def save_deal_risks(session: Session, *, scored: Collection[tuple[Deal, RiskScore]]) -> int:
+    """Stage many deals' risk changes as one batched UPDATE plus their change events (no commit)."""
+    table = Deal.__table__  # type: ignore[attr-defined]
+    rows: list[dict[str, Any]] = []
+    now = utcnow()
+    for deal, risk in scored:
+        change = _risk_change(deal, risk)
+        if change is None:
+            continue
+        rows.append(
+            {
+                "b_id": deal.id,
+                "b_score": risk.score,
+                "b_level": RiskLevel(risk.level),
+                "b_factors": change["factors"],
+                "b_at": now,
+            }
+        )
+        _record_risk_change(session, deal, change)
+    if rows:
+        statement = (
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("b_id"))
+            .values(
+                risk_score=sa.bindparam("b_score"),
+                risk_level=sa.bindparam("b_level"),
+                risk_factors=sa.bindparam("b_factors"),
+                updated_at=sa.bindparam("b_at"),
+                version=table.c.version + 1,
+            )
+        )
+        session.connection().execute(statement, rows)
+    return len(rows)
+
+
+def _risk_change(deal: Deal, risk: RiskScore) -> dict[str, Any] | None:
     factors = [factor.to_dict() for factor in risk.factors]
     if (deal.risk_score, deal.risk_level, deal.risk_factors) == (risk.score, risk.level, factors):
-        return False
+        return None
     previous = {"score": deal.risk_score, "level": deal.risk_level}
-    deal.risk_score, deal.risk_level, deal.risk_factors = risk.score, RiskLevel(risk.level), factors
-    bump_version(session, deal=deal)
+    return {"factors": factors, "previous": previous, "risk": risk.to_dict()}
+
+
+def _record_risk_change(session: Session, deal: Deal, change: dict[str, Any]) -> None:
     record_change(
         session,
         entity=ChangeEntity.RISK,
         entity_id=_id(deal),
         type="risk_changed",
-        data={"external_id": deal.external_id, "previous": previous, "risk": risk.to_dict()},
+        data={"external_id": deal.external_id, "previous": change["previous"], "risk": change["risk"]},
     )
-    return True
 
 
 def list_deals(

@@ -33,11 +33,16 @@ from transcribe.types import Side, Transcript
 
 def call_time(call: Call) -> dt.datetime:
     """Return when the call happened: its start, else midnight UTC of its date, else its upload."""
-    if call.started_at is not None:
-        return call.started_at
-    if call.date is not None:
-        return dt.datetime.combine(call.date, dt.time(), tzinfo=dt.UTC)
-    return call.created_at
+    return call_moment(call.started_at, call.date, call.created_at)
+
+
+def call_moment(started_at: dt.datetime | None, date: dt.date | None, created_at: dt.datetime) -> dt.datetime:
+    """Return when a call happened from its columns (see `call_time`)."""
+    if started_at is not None:
+        return started_at
+    if date is not None:
+        return dt.datetime.combine(date, dt.time(), tzinfo=dt.UTC)
+    return created_at
 
 
 def save_call_results(session: Session, *, call: Call, transcript: Transcript, insights: Insights) -> Call:
