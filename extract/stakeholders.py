@@ -9,30 +9,24 @@ deal (a title, an authority cue, or repeated mentions). "Sarah", "Sarah Chen" an
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from spacy.tokens import Doc
 
+from extract.authority import Person, person_features, reconcile
 from extract.features import UtteranceView
+from extract.heads import LinearHead
 from extract.roles import DECIDING, role_for
 from extract.types import Stakeholder
 
 _GENERIC = re.compile(r"^speaker\s*\d+$|^spk_?\d+$|^unknown", re.I)
 
 
-@dataclass(slots=True)
-class _Person:
-    name: str
-    on_call: bool = False
-    title: str | None = None
-    cues: list[str] = field(default_factory=list)
-    utterances: set[int] = field(default_factory=set)
-    buyer_mentions: int = 0
-    excluded: bool = False
-
-
 def extract_stakeholders(
-    views: list[UtteranceView], docs: list[Doc], sides: dict[str, str], said: dict[str, str]
+    views: list[UtteranceView],
+    docs: list[Doc],
+    sides: dict[str, str],
+    said: dict[str, str],
+    authority: LinearHead | None = None,
 ) -> tuple[Stakeholder, ...]:
     """Return buyer-side stakeholders in order of first appearance.
 
@@ -41,32 +35,44 @@ def extract_stakeholders(
         docs: spaCy docs (people, titles, authority cues).
         sides: speaker label -> side.
         said: generic speaker label ("Speaker 2") -> the name said in the call.
+        authority: the trained decision-authority head (None: rules decide).
     """
-    people: dict[str, _Person] = {}
+    people = candidates(views, docs, sides, said)
+    return tuple(_finish(p, len(views), authority) for p in people)
+
+
+def candidates(
+    views: list[UtteranceView], docs: list[Doc], sides: dict[str, str], said: dict[str, str]
+) -> list[Person]:
+    """Return the merged buyer-side people worth reporting (before roles are decided)."""
+    people: dict[str, Person] = {}
     reps = {said.get(n, n).lower() for n, s in sides.items() if s == "rep"}
     for speaker, side in sides.items():
         name = said.get(speaker, speaker)
         if side == "buyer" and not _GENERIC.match(name):
-            people[speaker] = _Person(name=name, on_call=True)
+            people[speaker] = Person(name=name, on_call=True)
     for v, doc in zip(views, docs, strict=True):
         _collect(v, doc, people, reps)
-    return tuple(_finish(p) for p in _merge(people) if _keep(p))
+    return [p for p in _merge(people) if _keep(p)]
 
 
-def _collect(v: UtteranceView, doc: Doc, people: dict[str, _Person], reps: set[str]) -> None:
+def _collect(v: UtteranceView, doc: Doc, people: dict[str, Person], reps: set[str]) -> None:
     mentioned = [p for p in doc.spans["people"] if not _is_rep(p.text, reps) and not _GENERIC.match(p.text)]
     me = people.get(v.speaker)
     if me is not None:
         me.utterances.add(v.index)
-    holders: dict[int, _Person] = {}
+        me.spoken += 1
+    holders: dict[int, Person] = {}
     for span in mentioned:
-        person = people.setdefault(_key(span.text, people), _Person(name=span.text))
+        person = people.setdefault(_key(span.text, people), Person(name=span.text))
         if len(span.text) > len(person.name) and _same(span.text, person.name):
             person.name = span.text
         person.utterances.add(v.index)
         person.buyer_mentions += v.side != "rep"
         person.title = person.title or span._.title
         holders[span.start] = person
+    if me is not None and me.title is None:
+        me.title = own_title(doc)
     for cue in doc.spans["authority"]:
         owner = _cue_owner(doc, cue.start, holders, me)
         if owner is None:
@@ -77,7 +83,21 @@ def _collect(v: UtteranceView, doc: Doc, people: dict[str, _Person], reps: set[s
             owner.cues.append(cue.label_)
 
 
-def _cue_owner(doc: Doc, at: int, holders: dict[int, _Person], me: _Person | None) -> _Person | None:
+_OWN_TITLE = re.compile(
+    r"\b(?:i'm|i am|as|i'm the|as the|my title is|i run|i head|i lead)\s+(?:the\s+|our\s+)?$", re.I
+)
+
+
+def own_title(doc: Doc) -> str | None:
+    """Return a title the speaker gives themself ("I'm the VP of Engineering")."""
+    for title in doc.spans["titles"]:
+        if not any(p._.title and abs(p.start - title.start) < 6 for p in doc.spans["people"]):
+            if _OWN_TITLE.search(doc[max(0, title.start - 4) : title.start].text + " "):
+                return str(title.text)
+    return None
+
+
+def _cue_owner(doc: Doc, at: int, holders: dict[int, Person], me: Person | None) -> Person | None:
     """Who a cue is about: "I" just before it means the speaker, else the nearest person before it
     in the same sentence (or after it, or the last one mentioned when a pronoun stands in)."""
     sent = doc[at].sent
@@ -107,16 +127,16 @@ def _same(a: str, b: str) -> bool:
     return bool(ta and tb) and (ta <= tb or tb <= ta)
 
 
-def _key(name: str, people: dict[str, _Person]) -> str:
+def _key(name: str, people: dict[str, Person]) -> str:
     for key, person in people.items():
         if _same(name, person.name):
             return key
     return name
 
 
-def _merge(people: dict[str, _Person]) -> list[_Person]:
+def _merge(people: dict[str, Person]) -> list[Person]:
     """Merge entries that name the same person (a first name and a full name)."""
-    merged: list[_Person] = []
+    merged: list[Person] = []
     for person in sorted(people.values(), key=lambda p: (min(p.utterances, default=10**9), p.name)):
         twin = next((m for m in merged if _same(m.name, person.name)), None)
         if twin is None:
@@ -128,11 +148,12 @@ def _merge(people: dict[str, _Person]) -> list[_Person]:
         twin.cues += person.cues
         twin.utterances |= person.utterances
         twin.buyer_mentions += person.buyer_mentions
+        twin.spoken += person.spoken
         twin.excluded &= person.excluded
     return merged
 
 
-def _keep(p: _Person) -> bool:
+def _keep(p: Person) -> bool:
     if p.on_call:
         return True
     if p.excluded:
@@ -142,9 +163,14 @@ def _keep(p: _Person) -> bool:
     )
 
 
-def _finish(p: _Person) -> Stakeholder:
+def _finish(p: Person, n_utterances: int, authority: LinearHead | None) -> Stakeholder:
     role = role_for(p.title, p.cues)
     evidence = bool(p.title) + bool(p.cues) + p.on_call
+    confidence = min(0.95, 0.55 + 0.15 * evidence)
+    if authority is not None:
+        p_dm = float(authority.proba(person_features(p, n_utterances)[None, :])[0])
+        role = reconcile(role, p_dm >= authority.threshold, p.title, p.cues)
+        confidence = max(p_dm, 1.0 - p_dm)
     return Stakeholder(
         name=p.name.title() if p.name.islower() else p.name,
         title=p.title,
@@ -152,5 +178,5 @@ def _finish(p: _Person) -> Stakeholder:
         decision_maker=role in DECIDING,
         on_call=p.on_call,
         utterances=tuple(sorted(p.utterances)),
-        confidence=round(min(0.95, 0.55 + 0.15 * evidence), 3),
+        confidence=round(confidence, 3),
     )

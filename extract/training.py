@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from extract.authority import person_features
 from extract.corpus import read_transcript
 from extract.engine import Encoder, MiniLMEncoder
 from extract.features import FEATURES
@@ -25,6 +27,8 @@ from extract.heads import HeadSet, save_heads
 from extract.objections import CATEGORIES
 from extract.pipeline import build_nlp
 from extract.represent import represent
+from extract.speaker_names import name_speakers
+from extract.stakeholders import candidates
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,9 @@ class _Data:
     category: list[int] = field(default_factory=list)
     groups: list[int] = field(default_factory=list)
     buyer: list[bool] = field(default_factory=list)  # objections are only looked for in non-rep turns
+    people: list[NDArray[np.float32]] = field(default_factory=list)
+    deciding: list[int] = field(default_factory=list)
+    people_groups: list[int] = field(default_factory=list)
 
 
 def train(corpus_dir: Path, out_dir: Path, encoder: Encoder | None = None) -> TrainReport:
@@ -76,7 +83,7 @@ def train(corpus_dir: Path, out_dir: Path, encoder: Encoder | None = None) -> Tr
         calls=len(calls),
         utterances=len(data.groups),
         positives={"next_step": sum(data.next_step), "objection": sum(data.objection)},
-        cv_f1=cv,
+        cv_f1={k: float(v) for k, v in cv.items()},
         thresholds=thresholds,
         data_hash=digest,
         out_dir=str(out_dir),
@@ -99,6 +106,11 @@ def _collect(calls: list[tuple[Path, dict[str, Any]]], encoder: Encoder) -> _Dat
         data.category += [cats.get(i, -1) for i in range(n)]
         data.groups += [group] * n
         data.buyer += [v.side != "rep" for v in rep.views]
+        said = name_speakers(rep.views, rep.docs)
+        for person in candidates(rep.views, rep.docs, rep.sides, said):
+            data.people.append(person_features(person, n))
+            data.deciding.append(int(_gold_deciding(person.name, gold.get("stakeholders", []))))
+            data.people_groups.append(group)
     return data
 
 
@@ -118,12 +130,28 @@ def _fit_all(data: _Data) -> tuple[list[HeadSet], dict[str, float], dict[str, fl
             head, f1 = fit_binary(name, x[rows], y[rows], groups[rows], c=0.5 if variant == "full" else 1.0)
             heads[name] = head
             cv[f"{variant}.{name}"], thresholds[f"{variant}.{name}"] = f1, head.threshold
+        people = np.vstack(data.people)
+        head, f1 = fit_binary(
+            "authority", people, np.asarray(data.deciding), np.asarray(data.people_groups), c=1.0
+        )
+        heads["authority"] = head
+        cv[f"{variant}.authority"], thresholds[f"{variant}.authority"] = f1, head.threshold
         mask = category >= 0
         head, acc = fit_multiclass("objection_category", x[mask], category[mask], groups[mask], CATEGORIES)
         heads["objection_category"] = head
         cv[f"{variant}.objection_category_acc"] = acc
         sets.append(HeadSet(variant=variant, heads=heads))
     return sets, cv, thresholds
+
+
+def _gold_deciding(name: str, gold: list[dict[str, Any]]) -> bool:
+    """True when `name` is a gold decision maker (names match as the scorer matches them)."""
+    mine = set(re.findall(r"[a-z0-9]+", name.lower()))
+    for person in gold:
+        theirs = set(re.findall(r"[a-z0-9]+", str(person.get("name", "")).lower()))
+        if mine and theirs and (mine <= theirs or theirs <= mine):
+            return bool(person.get("decision_maker"))
+    return False
 
 
 def _manifest(

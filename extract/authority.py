@@ -1,0 +1,82 @@
+"""Decision authority of a stakeholder: person-level features for the trained authority head,
+and reconciling the head's verdict with the rule-based role."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from extract.roles import DECIDING, role_for
+
+
+@dataclass(slots=True)
+class Person:
+    """A buyer-side person as evidence accumulates over the call."""
+
+    name: str
+    on_call: bool = False
+    title: str | None = None
+    cues: list[str] = field(default_factory=list)
+    utterances: set[int] = field(default_factory=set)
+    buyer_mentions: int = 0
+    excluded: bool = False
+    spoken: int = 0
+
+
+_TITLE_FLAGS = (
+    re.compile(
+        r"\b(?:ceo|coo|cfo|cio|cto|president|owner|founder|chief|general manager|"
+        r"managing|partner|board)\b",
+        re.I,
+    ),
+    re.compile(r"\b(?:vp|svp|evp|vice president)\b", re.I),
+    re.compile(r"\bhead\b", re.I),
+    re.compile(r"\bdirector\b", re.I),
+    re.compile(r"\b(?:manager|lead|supervisor)\b", re.I),
+    re.compile(r"\b(?:finance|financial|controller|treasurer)\b", re.I),
+    re.compile(r"\b(?:legal|counsel|procurement|purchasing|risk|compliance)\b", re.I),
+    re.compile(r"\b(?:security|it|engineer\w*|architect|data|developer|technical)\b", re.I),
+)
+_CUE_LABELS = (
+    "economic_buyer",
+    "decision_maker",
+    "champion",
+    "technical_evaluator",
+    "legal_procurement",
+    "end_user",
+)
+PERSON_FEATURES = (
+    ("on_call", "log_utterances", "spoken_share", "mentioned_by_buyer", "has_title", "rule_deciding")
+    + ("t_exec", "t_vp", "t_head", "t_director", "t_manager", "t_finance", "t_legal", "t_tech")
+    + tuple(f"cue_{c}" for c in _CUE_LABELS)
+)
+
+
+def person_features(p: Person, n_utterances: int) -> NDArray[np.float32]:
+    """Return the PERSON_FEATURES vector of one person."""
+    title = p.title or ""
+    row = [
+        float(p.on_call),
+        math.log1p(len(p.utterances)) / 3.0,
+        p.spoken / max(1, n_utterances) * 3.0,
+        float(p.buyer_mentions > 0),
+        float(bool(p.title)),
+        float(role_for(p.title, p.cues) in DECIDING),
+    ]
+    row += [float(bool(rx.search(title))) for rx in _TITLE_FLAGS]
+    row += [float(min(2, p.cues.count(c))) for c in _CUE_LABELS]
+    return np.asarray(row, dtype=np.float32)
+
+
+def reconcile(role: str, deciding: bool, title: str | None, cues: list[str]) -> str:
+    """Make the role agree with the authority verdict (decision makers are EB or DM only)."""
+    if deciding == (role in DECIDING):
+        return role
+    if deciding:
+        return "decision_maker"
+    other = role_for(title, [c for c in cues if c not in DECIDING])
+    return other if other not in DECIDING else "influencer"
