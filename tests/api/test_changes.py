@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
@@ -223,7 +224,9 @@ def test_slow_committers_never_make_the_reader_skip_a_change(
         for step in range(15):
             with Session(engine) as session:
                 crud.record_change(session, entity="deal", entity_id=number, type="updated", data={"n": step})
-                time.sleep(random.uniform(0, 0.01))  # an id is taken; the commit comes later
+                # Runs after the change row is inserted (listeners run in order): an id is
+                # taken, and the commit comes later.
+                sa.event.listen(session, "before_commit", lambda _s: time.sleep(random.uniform(0, 0.01)))
                 session.commit()
 
     def reader() -> None:
