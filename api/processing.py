@@ -93,10 +93,10 @@ def _transcript_for(call_id: int, *, engine: Engine, engines: Engines, token: in
         call = _get(session, call_id, token)
         kind, stored, audio_path, options = call.kind, call.transcript, call.audio_path, dict(call.options)
         date = call.date
-    if kind is CallKind.TRANSCRIPT:
-        if stored is None:
-            raise TranscribeError("the call has no stored transcript")
+    if stored is not None:  # an uploaded transcript, or a recording already transcribed (re-analysis)
         return transcript_from_json(stored)
+    if kind is CallKind.TRANSCRIPT:
+        raise TranscribeError("the call has no stored transcript")
     if audio_path is None:
         raise TranscribeError("the call has no stored recording")
 

@@ -109,6 +109,28 @@ def _visible_call(session: Session, user: User, call_id: int) -> Call:
     return call
 
 
+@router.post(
+    "/{call_id}/reanalyze",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=CallPublic,
+    responses={403: {}, 404: {}, 409: {"description": "the call is being processed"}},
+)
+def reanalyze_call(call_id: int, request: Request, session: SessionDep, user: CurrentUser) -> CallPublic:
+    """Queue a processed call for analysis again (after a model update); reviewed items keep their decisions."""
+    call = _visible_call(session, user, call_id)
+    if call.deal_id is not None:
+        ensure_deal_access(session, user, crud.get_deal(session, deal_id=call.deal_id), write=True)
+    elif user.role is Role.LEADER:
+        raise ProblemError(status.HTTP_403_FORBIDDEN, "leaders read calls; they do not re-run them")
+    if call.status not in (CallStatus.DONE, CallStatus.FAILED):
+        raise ProblemError(
+            status.HTTP_409_CONFLICT, f"the call is {call.status.value}; wait until it is done"
+        )
+    call = crud.requeue_call(session, call=call)
+    request.app.state.runner.submit(call_id)
+    return crud.call_to_public(session, call)
+
+
 @router.get("/{call_id}", response_model=CallPublic)
 def get_call(call_id: int, session: SessionDep, user: CurrentUser) -> CallPublic:
     """Retrieve a call's processing status and progress."""

@@ -28,6 +28,7 @@ from models.tables import (
     Stakeholder,
     Utterance,
 )
+from transcribe.json_format import transcript_to_json
 from transcribe.types import Side, Transcript
 
 
@@ -96,6 +97,8 @@ def _finish_call(call: Call, transcript: Transcript, insights: Insights) -> None
     call.title = call.title or transcript.title or insights.call.title
     call.external_id = call.external_id or transcript.id or insights.call.id
     call.duration_s = insights.call.duration_s
+    if call.transcript is None:  # audio: keep what was heard, so re-analysis need not re-transcribe
+        call.transcript = transcript_to_json(transcript)
     call.insights = insights.to_dict()
     call.model_versions = dict(insights.versions)
     call.status, call.progress, call.error = CallStatus.DONE, 1.0, None

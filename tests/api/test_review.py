@@ -77,3 +77,27 @@ def test_review_errors_and_roles(client: TestClient, team: Team, deal: dict) -> 
         == 404
     )
     assert client.post(path, json={"decision": "reject"}, headers=team.auth("manager")).status_code == 200
+
+
+def test_reanalysis_keeps_reviewer_decisions(client: TestClient, team: Team, deal: dict) -> None:
+    queue = client.get("/v1/next-steps", headers=team.auth("rep")).json()
+    call_id = queue[0]["call_id"]
+    client.post(
+        f"/v1/next-steps/{queue[0]['id']}/review", json={"decision": "reject"}, headers=team.auth("rep")
+    )
+    client.post(
+        f"/v1/next-steps/{queue[1]['id']}/review",
+        json={"decision": "edit", "due": "2031-02-03"},
+        headers=team.auth("rep"),
+    )
+    assert client.post(f"/v1/calls/{call_id}/reanalyze", headers=team.auth("leader")).status_code == 403
+    again = client.post(f"/v1/calls/{call_id}/reanalyze", headers=team.auth("rep"))
+    assert again.status_code == 202, again.text
+    assert wait_for_call(client, call_id, team.auth("rep"))["status"] == "done"
+    after = client.get(
+        "/v1/next-steps", params={"status": ["suggested", "rejected", "edited"]}, headers=team.auth("rep")
+    ).json()
+    by_id = {s["id"]: s for s in after}
+    assert by_id[queue[0]["id"]]["status"] == "rejected"
+    assert by_id[queue[1]["id"]]["status"] == "edited" and by_id[queue[1]["id"]]["due"] == "2031-02-03"
+    assert len(after) == len(queue)  # no duplicate suggestions for what was already reviewed
