@@ -116,7 +116,7 @@ def _visible_call(session: Session, user: User, call_id: int) -> Call:
     responses={403: {}, 404: {}, 409: {"description": "the call is being processed"}},
 )
 def reanalyze_call(call_id: int, request: Request, session: SessionDep, user: CurrentUser) -> CallPublic:
-    """Queue a processed call for analysis again (after a model update); reviewed items keep their decisions."""
+    """Queue a processed call for analysis again; what reviewers decided stays decided."""
     call = _visible_call(session, user, call_id)
     if call.deal_id is not None:
         ensure_deal_access(session, user, crud.get_deal(session, deal_id=call.deal_id), write=True)

@@ -19,7 +19,7 @@ def test_stereo_recording_is_transcribed_with_sides(client: TestClient, team: Te
     data = {"deal_external_id": "A-1", "date": "2026-03-02", "rep_channel": "left"}
     accepted = client.post("/v1/calls", files=files, data=data, headers=team.auth("rep"))
     assert accepted.status_code == 202, accepted.text
-    stored = [p for p in api_settings.audio_dir.rglob("*.flac")]
+    stored = list(api_settings.audio_dir.rglob("*.flac"))
     assert len(stored) == 1 and stored[0].stat().st_size == STEREO.stat().st_size
     state = wait_for_call(client, accepted.json()["id"], team.auth("rep"), timeout=300)
     assert state["status"] == "done", state
