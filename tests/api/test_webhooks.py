@@ -330,3 +330,60 @@ def test_concurrent_dispatchers_fan_each_change_out_once(
     engine.dispose()
     pairs = [(r.subscription_id, r.payload["data"]["change_id"]) for r in rows]
     assert len(pairs) == len(set(pairs)) == 2 * 40
+
+
+@pytest.mark.parametrize(
+    ("entity", "kind", "expected"),
+    [
+        ("deal", "created", "deal.updated"),
+        ("deal", "updated", "deal.updated"),
+        ("deal", "stage_changed", "deal.updated"),
+        ("deal", "call_processed", "call.processed"),
+        ("risk", "risk_changed", "risk.changed"),
+        ("next_step", "accepted", "next_step.accepted"),
+        ("next_step", "edited", "next_step.accepted"),
+        ("next_step", "rejected", None),
+        ("next_step", "suggested", None),
+        ("next_step", "done", None),
+        ("call", "failed", None),
+    ],
+)
+def test_change_types_map_to_event_types(entity: str, kind: str, expected: str | None) -> None:
+    assert event_type(ChangeEvent(entity=entity, entity_id=1, type=kind)) == expected
+
+
+@pytest.mark.postgres
+def test_delivery_and_restart_on_postgres(
+    postgres_schema_url: str, tmp_path: Path, engines: object, receiver: Receiver
+) -> None:
+    from api.config import Settings
+    from api.main import create_app
+    from tests.api.conftest import _seed_team
+
+    receiver.script = [(500, {}), (429, {"Retry-After": "1"})]
+    team = _seed_team(postgres_schema_url)
+    settings = Settings(data_dir=tmp_path, database_url=postgres_schema_url)
+    with TestClient(create_app(settings, engines=engines)) as client:  # type: ignore[arg-type]
+        client.app.state.webhooks.stop()  # type: ignore[attr-defined]
+        engine = client.app.state.engine  # type: ignore[attr-defined]
+        _subscribe(client, team, receiver)
+        revops = team.auth("revops")
+        for number in range(3):
+            client.put(f"/v1/crm/deals/P-{number}", json=deal_body(), headers=revops)
+        first = _service(engine)
+        first.start()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not receiver.ids:
+            time.sleep(0.01)
+        first.stop()
+        for number in range(3, 5):
+            client.put(f"/v1/crm/deals/P-{number}", json=deal_body(), headers=revops)
+        expected = len(_published_changes(engine))
+        second = _service(engine)
+        second.start()
+        try:
+            rows = _wait_delivered(engine, expected)
+        finally:
+            second.stop()
+    assert len(rows) == expected
+    assert set(receiver.ids) == {str(r.event_id) for r in rows} and receiver.bad_signatures == 0
