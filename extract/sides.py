@@ -58,11 +58,66 @@ def speaker_sides(transcript: Transcript) -> dict[str, str]:
     for speaker in ranked:
         first_rep = not known_reps and speaker == ranked[0]
         second_rep = scores[speaker] >= 2.0 and scores[speaker] >= 0.5 * top
+        second_rep |= bool(known_reps) and _same_company(transcript, speaker, known_reps)
         sides[speaker] = str(Side.REP) if first_rep or second_rep else str(Side.BUYER)
         known_reps += [speaker] if sides[speaker] == Side.REP else []
     if not known_buyers and all(side == Side.REP for side in sides.values()):
         sides[ranked[-1]] = str(Side.BUYER)
     return sides
+
+
+_FROM = re.compile(r"\b(?:from|with|at|here at|over at|on the|for)\s+([a-z][\w.-]{2,})\b", re.I)
+_BROUGHT = re.compile(
+    r"\b(?:i've got|i have|i've brought|brought|joined by|with me is)\s+([a-z]{3,})\b", re.I
+)
+_NOT_COMPANY = {
+    "the",
+    "my",
+    "our",
+    "your",
+    "this",
+    "that",
+    "home",
+    "least",
+    "all",
+    "some",
+    "first",
+    "work",
+    "a",
+    "me",
+    "you",
+    "us",
+    "them",
+    "anyone",
+    "everyone",
+    "now",
+    "today",
+    "sure",
+    "example",
+    "instance",
+    "it",
+    "what",
+}
+
+
+def _same_company(transcript: Transcript, speaker: str, reps: list[str]) -> bool:
+    """A speaker who says they are from the rep's company ("i'm nina, proposals at civicly")."""
+    early = transcript.utterances[:15]
+    companies = {
+        m.group(1).lower()
+        for u in early
+        if u.speaker in reps
+        for m in _FROM.finditer(u.text)
+        if m.group(1).lower() not in _NOT_COMPANY
+    }
+    said = [m.group(1).lower() for u in early if u.speaker == speaker for m in _FROM.finditer(u.text)]
+    if any(c in companies for c in said if c not in _NOT_COMPANY):
+        return True
+    brought = {m.group(1).lower() for u in early if u.speaker in reps for m in _BROUGHT.finditer(u.text)}
+    own = " ".join(u.text.lower() for u in early if u.speaker == speaker)
+    return any(
+        re.search(rf"\b(?:i'm|i am|this is)\s+{re.escape(n)}\b|\b{re.escape(n)} here\b", own) for n in brought
+    )
 
 
 def _cue_scores(transcript: Transcript) -> dict[str, float]:
