@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -24,6 +25,7 @@ from models.sqltypes import utcnow
 from models.tables import WebhookSubscription
 
 log = logging.getLogger("dealsignal.webhooks")
+PURGE_EVERY_S = 3600.0
 
 
 class WebhookService:
@@ -40,6 +42,7 @@ class WebhookService:
         timeout_s: float = 5.0,
         workers: int = 4,
         batch: int = 100,
+        retention: dt.timedelta = dt.timedelta(days=7),
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._engine = engine
@@ -52,6 +55,8 @@ class WebhookService:
         # therefore delays that event by the lease, and never loses it).
         self._lease = dt.timedelta(seconds=timeout_s * 2 + 5)
         self._transport = transport
+        self._retention = retention
+        self._next_purge = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._client: httpx.Client | None = None
@@ -98,9 +103,17 @@ class WebhookService:
                 future.result()
         return len(due)
 
+    def purge(self) -> int:
+        """Delete events delivered longer ago than the retention; return how many."""
+        with Session(self._engine) as session:
+            return store.purge_delivered_events(session, before=utcnow() - self._retention)
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
+                if time.monotonic() >= self._next_purge:
+                    self._next_purge = time.monotonic() + PURGE_EVERY_S
+                    self.purge()
                 busy = self.run_once()
             except SQLAlchemyError as exc:
                 log.warning("webhooks: database error, retrying in %.1f s: %s", self.poll_interval_s, exc)
@@ -112,7 +125,13 @@ class WebhookService:
                 self._stop.wait(self.poll_interval_s)
 
     def _deliver(self, event_row_id: int) -> None:
-        client = self._client or httpx.Client(timeout=self._timeout_s, transport=self._transport)
+        if self._client is None:  # run_once() without start(): a client for this delivery only
+            with httpx.Client(timeout=self._timeout_s, transport=self._transport) as client:
+                self._deliver_with(client, event_row_id)
+        else:
+            self._deliver_with(self._client, event_row_id)
+
+    def _deliver_with(self, client: httpx.Client, event_row_id: int) -> None:
         with Session(self._engine) as session:
             event = store.get_outbox_event(session, event_id=event_row_id)
             if event is None or event.delivered_at is not None or event.subscription_id is None:

@@ -161,3 +161,14 @@ def mark_failed(session: Session, *, event: OutboxEvent, error: str, retry_at: d
     event.next_attempt_at = retry_at or NEVER
     session.add(event)
     session.commit()
+
+
+def purge_delivered_events(session: Session, *, before: dt.datetime) -> int:
+    """Delete events delivered before `before`; return how many (dead ones are kept for inspection)."""
+    result = session.exec(
+        sa.delete(OutboxEvent).where(
+            col(OutboxEvent.delivered_at).is_not(None), col(OutboxEvent.delivered_at) < before
+        )
+    )
+    session.commit()
+    return int(result.rowcount or 0)

@@ -387,3 +387,16 @@ def test_delivery_and_restart_on_postgres(
             second.stop()
     assert len(rows) == expected
     assert set(receiver.ids) == {str(r.event_id) for r in rows} and receiver.bad_signatures == 0
+
+
+def test_delivered_events_are_purged_after_the_retention(
+    client: TestClient, team: Team, app_engine: Engine, receiver: Receiver
+) -> None:
+    import datetime as dt
+
+    _subscribe(client, team, receiver, events=["deal.updated"])
+    client.put("/v1/crm/deals/G-1", json=deal_body(), headers=team.auth("revops"))
+    service = WebhookService(app_engine, retention=dt.timedelta(0))
+    assert service.run_once() == 1 and len(_outbox(app_engine)) == 1
+    assert service.purge() == 1 and _outbox(app_engine) == []
+    assert WebhookService(app_engine).purge() == 0
