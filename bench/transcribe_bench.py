@@ -45,7 +45,7 @@ from transcribe.audio import SAMPLE_RATE, decode_audio  # noqa: E402
 from transcribe.diarize import Diarizer, detect_speech  # noqa: E402
 from transcribe.engine import WhisperEngine  # noqa: E402
 from transcribe.metrics import diarization_error, read_rttm  # noqa: E402
-from transcribe.types import TranscribeOptions  # noqa: E402
+from transcribe.types import TranscribeOptions, Transcript  # noqa: E402
 
 OUT = REPO / "bench" / "out"
 FIXTURE_CALL = REPO / "fixtures" / "audio" / "call_stereo.flac"
@@ -154,25 +154,32 @@ def bare_faster_whisper(model: Any, path: Path, options: TranscribeOptions, ster
 
 
 def compare(engine: WhisperEngine, bare: Any, path: Path, stereo: bool, repeats: int) -> dict[str, Any]:
-    """Time the engine and bare faster-whisper on `path`, alternating; keep each one's fastest run."""
+    """Time the engine and bare faster-whisper on `path`; keep each one's fastest run.
+
+    The order flips every repeat, so neither side always runs right after the other (OpenMP
+    workers of the previous run are still spinning for a moment).
+    """
     ours: list[float] = []
     theirs: list[float] = []
-    words_ours = words_bare = 0
-    for _ in range(repeats):
-        start = time.perf_counter()
-        transcript = engine.transcribe(path, date=DATE)
-        ours.append(time.perf_counter() - start)
-        words_ours = sum(len(u.words) for u in transcript.utterances)
-        start = time.perf_counter()
-        words_bare = bare_faster_whisper(bare, path, engine.options, stereo)
-        theirs.append(time.perf_counter() - start)
+    transcript: Transcript | None = None
+    words_bare = 0
+    for repeat in range(repeats):
+        for side in ("ours", "bare") if repeat % 2 == 0 else ("bare", "ours"):
+            start = time.perf_counter()
+            if side == "ours":
+                transcript = engine.transcribe(path, date=DATE)
+                ours.append(time.perf_counter() - start)
+            else:
+                words_bare = bare_faster_whisper(bare, path, engine.options, stereo)
+                theirs.append(time.perf_counter() - start)
+    assert transcript is not None
     return {
         "ours_s": min(ours),
         "bare_s": min(theirs),
         "ratio": min(ours) / min(theirs),
         "runs_ours_s": ours,
         "runs_bare_s": theirs,
-        "words_ours": words_ours,
+        "words_ours": sum(len(u.words) for u in transcript.utterances),
         "words_bare": words_bare,
         "speakers": [p.name for p in transcript.participants],
         "mode": transcript.extra.get("channels"),

@@ -11,7 +11,7 @@ called from several threads (CTranslate2 and torch inference are thread-safe).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -190,7 +190,7 @@ def _words(raw: Sequence[Any]) -> list[Word]:
     ]
 
 
-def _rename(utterances: Sequence[Utterance], renames: dict[str, str] | Any) -> tuple[Utterance, ...]:
+def _rename(utterances: Sequence[Utterance], renames: Mapping[str, str]) -> tuple[Utterance, ...]:
     return tuple(replace(u, speaker=renames.get(u.speaker, u.speaker)) for u in utterances)
 
 

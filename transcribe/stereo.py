@@ -25,17 +25,23 @@ _DUAL_MONO_CORRELATION = 0.9
 # A channel this much quieter than the other (about -40 dB) holds no party of its own.
 _SILENT_CHANNEL_RATIO = 0.01
 _ABSOLUTE_SILENCE_RMS = 1e-4
+_STRIDE = 8
 CHANNEL_NAMES = ("left", "right")
 
 
 def is_two_party(audio: FloatArray) -> bool:
     """Return True when `audio` (channels, samples) has two distinct, non-silent channels."""
-    if audio.ndim != 2 or audio.shape[0] != 2 or audio.shape[1] < 2:
+    if audio.ndim != 2 or audio.shape[0] != 2 or audio.shape[1] < 2 * _STRIDE:
         return False
-    rms = np.sqrt(np.mean(np.square(audio, dtype=np.float64), axis=1))
+    # Every 8th sample is plenty to tell a copy from a different signal, at an eighth of the cost.
+    left, right = (channel[::_STRIDE].astype(np.float64) for channel in audio)
+    rms = np.sqrt(np.array([np.mean(left * left), np.mean(right * right)]))
     if rms.min() < _ABSOLUTE_SILENCE_RMS or rms.min() < _SILENT_CHANNEL_RATIO * rms.max():
         return False
-    correlation = float(np.corrcoef(audio[0], audio[1])[0, 1])
+    left -= left.mean()
+    right -= right.mean()
+    denominator = float(np.sqrt(np.dot(left, left) * np.dot(right, right)))
+    correlation = float(np.dot(left, right)) / denominator if denominator else 1.0
     return correlation < _DUAL_MONO_CORRELATION
 
 
