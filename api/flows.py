@@ -17,6 +17,7 @@ from api.engines import Engines
 from extract.types import Insights
 from models import crud
 from models.crud.bulk_state import iter_deal_states
+from models.crud.reviews import get_setting
 from models.tables import Deal
 from signals.config import RiskConfig
 from signals.risk import score_deal
@@ -112,9 +113,22 @@ def parse_participants(specs: list[str]) -> tuple[Participant, ...]:
 
 
 def risk_config(session: Session) -> RiskConfig:
-    """Return the organisation's risk, stage and forecast settings (the documented defaults)."""
-    del session  # RevOps-edited settings are read from the database once they can be stored
-    return RiskConfig()
+    """Return the organisation's risk, stage and forecast settings (RevOps' edits over the defaults)."""
+    stored = get_setting(session, key="risk")
+    return RiskConfig.from_dict(stored) if stored else RiskConfig()
+
+
+def org_framework(session: Session) -> str | None:
+    """Return the methodology the organisation chose (None: the configured default)."""
+    stored = get_setting(session, key="methodology") or {}
+    framework = stored.get("framework")
+    return str(framework) if framework else None
+
+
+def quotas(session: Session) -> dict[str, dict[str, float]]:
+    """Return quotas by team ("*" for the whole organisation, else a manager's email) and period."""
+    stored = get_setting(session, key="quotas") or {}
+    return {team: {period: float(v) for period, v in periods.items()} for team, periods in stored.items()}
 
 
 def rescore_deal(session: Session, *, deal: Deal, config: RiskConfig | None = None) -> bool:

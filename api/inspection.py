@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from api.flows import risk_config
+from api.flows import quotas, risk_config
 from extract.types import Framework
 from models.crud.bulk_state import deal_states as deal_states_bulk
 from models.crud.deal_list import team_member_ids
@@ -64,7 +64,12 @@ def pipeline_review(session: Session, *, manager: User, week: str, now: dt.datet
     members = team_of(session, manager)
     states = deal_states(session, owner_ids=[m.id for m in members if m.id is not None])
     review = weekly_review(
-        states, team_owner_ids={m.email for m in members}, week=week, now=now, config=risk_config(session)
+        states,
+        team_owner_ids={m.email for m in members},
+        week=week,
+        now=now,
+        config=risk_config(session),
+        quotas=quotas(session).get(manager.email),
     )
     return {"team": manager.email, **to_json(review)}
 
@@ -82,7 +87,7 @@ def methodology_adherence(session: Session, *, members: list[User], framework: F
 
 
 def forecast(
-    session: Session, *, owner_ids: Collection[int] | None, period: str, now: dt.datetime
+    session: Session, *, owner_ids: Collection[int] | None, period: str, now: dt.datetime, team: str = "*"
 ) -> dict[str, Any]:
     """Forecast a period: weighted pipeline by category, risk-adjusted, coverage, slipped deals."""
     config = risk_config(session)
@@ -90,6 +95,7 @@ def forecast(
     states = deal_states(session, owner_ids=owner_ids)
     scores = {s.id: score_deal(s, now=now, config=config).score for s in states}
     currencies = sorted({s.currency for s in states}) or ["USD"]
+    quota = quotas(session).get(team, {}).get(span.label)
     return {
         "period": span.label,
         "pipeline": [

@@ -11,7 +11,21 @@ from api.config import Settings, get_settings
 from api.engines import Engines
 from api.problems import install_problem_handlers
 from api.ratelimit import install_rate_limit
-from api.routes import calls, changes, crm, deals, health, inspection, metrics, next_steps, webhooks
+from api.routes import (
+    calls,
+    changes,
+    crm,
+    deals,
+    health,
+    inspection,
+    metrics,
+    next_steps,
+    review_items,
+    webhooks,
+)
+from api.routes import (
+    settings as settings_routes,
+)
 from api.runner import make_runner
 from api.scheduler import PeriodicRescorer
 from api.ui import pages
@@ -69,7 +83,8 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
     )
     install_problem_handlers(app)
     install_rate_limit(app, getattr(settings, "rate_limit", None))  # Settings.rate_limit: RateLimits
-    for module in (health, metrics, calls, deals, crm, next_steps, inspection, changes, webhooks):
+    routers = (health, metrics, calls, deals, crm, next_steps, review_items, inspection, changes, webhooks)
+    for module in (*routers, settings_routes):
         app.include_router(module.router)
     pages.mount(app)
     return app

@@ -45,7 +45,9 @@ def process_call(call_id: int, *, engine: Engine, engines: Engines, token: int |
         transcript = _transcript_for(call_id, engine=engine, engines=engines, token=token)
         _set_status(engine, call_id, CallStatus.ANALYZING, 0.0, token)
         started = _observe("transcribe", started)
-        insights = flows.analyze(transcript, engines=engines)
+        with Session(engine) as session:
+            framework = flows.org_framework(session)
+        insights = flows.analyze(transcript, engines=engines, framework=framework)
         started = _observe("analyze", started)
         with Session(engine) as session:
             call = _get(session, call_id, token)

@@ -119,6 +119,7 @@ class NextStepSummary(SQLModel):
 
 
 class StakeholderPublic(SQLModel):
+    id: int | None = None  # the stakeholder row (review and merge address it)
     contact_id: int
     name: str
     email: str | None

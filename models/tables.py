@@ -255,6 +255,9 @@ class Objection(SQLModel, table=True):
     status: ObjectionStatus = Field(default=ObjectionStatus.OPEN, sa_type=enum_column(ObjectionStatus))
     addressed_in_call_id: int | None = Field(default=None, foreign_key="calls.id", ondelete="SET NULL")
     confidence: float = 0.0
+    # Set when a person decided the status; re-analysis then keeps it.
+    reviewed_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    reviewed_at: dt.datetime | None = _when()
 
 
 class MethodologyEvidence(SQLModel, table=True):
@@ -350,3 +353,15 @@ class WebhookCursor(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     change_event_id: int = 0
     updated_at: dt.datetime = _created()
+
+
+# Organisation settings RevOps owns (issue 5/6): risk weights, stage criteria, methodology, quotas.
+class OrgSetting(SQLModel, table=True):
+    """One named JSON document of settings (`risk`, `methodology`, `quotas`)."""
+
+    __tablename__ = "org_settings"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    updated_at: dt.datetime = _created()
+    updated_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")

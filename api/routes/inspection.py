@@ -83,11 +83,15 @@ def forecast(
     """Forecast roll-up: weighted pipeline by category, risk-adjusted, coverage, slipped deals."""
     now = dt.datetime.now(dt.UTC)
     owners = visible_owner_ids(session, user) if team is None else None
+    quota_key = user.email if user.role is Role.MANAGER else "*"
     if team is not None:
-        members = inspection.team_of(session, _manager(session, user, team))
-        owners = {m.id for m in members if m.id is not None}
+        manager = _manager(session, user, team)
+        owners = {m.id for m in inspection.team_of(session, manager) if m.id is not None}
+        quota_key = manager.email
     label = period or quarter_of(now.date()).label
-    return _signals_call(inspection.forecast, session, owner_ids=owners, period=label, now=now)
+    return _signals_call(
+        inspection.forecast, session, owner_ids=owners, period=label, now=now, team=quota_key
+    )
 
 
 @router.get("/pipeline/health")

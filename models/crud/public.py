@@ -94,6 +94,7 @@ def _stakeholders(session: Session, deal_id: int) -> list[StakeholderPublic]:
     ).all()
     return [
         StakeholderPublic(
+            id=s.id,
             contact_id=s.contact_id,
             name=c.name,
             email=c.email,

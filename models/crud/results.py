@@ -146,13 +146,18 @@ def _replace_methodology(session: Session, call_id: int, deal: Deal | None, insi
 def _replace_objections(session: Session, call_id: int, deal: Deal | None, insights: Insights) -> None:
     # Keep "addressed in a later call" across reprocessing: that came from another call's run.
     previous = session.exec(select(Objection).where(Objection.call_id == call_id)).all()
+    decided = {(o.utterance_index, o.category): o for o in previous if o.reviewed_by_id is not None}
     later = {
         (o.utterance_index, o.category): o.addressed_in_call_id
         for o in previous
         if o.addressed_in_call_id not in (None, call_id)
     }
-    session.exec(delete(Objection).where(col(Objection.call_id) == call_id))
+    session.exec(
+        delete(Objection).where(col(Objection.call_id) == call_id, col(Objection.reviewed_by_id).is_(None))
+    )
     for o in insights.objections:
+        if (o.utterance, ObjectionCategory(o.category)) in decided:
+            continue  # a reviewer decided this one: keep their row as it is
         elsewhere = later.get((o.utterance, ObjectionCategory(o.category)))
         addressed_in = call_id if o.addressed else elsewhere
         session.add(
