@@ -104,7 +104,7 @@ def forecast(
         ],
         "coverage": [
             to_json(
-                pipeline_coverage(states, period=span, quota=None, config=config, scores=scores, currency=c)
+                pipeline_coverage(states, period=span, quota=quota, config=config, scores=scores, currency=c)
             )
             for c in currencies
         ],

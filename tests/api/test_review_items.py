@@ -94,3 +94,14 @@ def test_settings_owned_by_revops(client: TestClient, team: Team) -> None:
     assert bad.status_code == 422
     method = client.put("/v1/settings/methodology", json={"framework": "BANT"}, headers=team.auth("revops"))
     assert method.json()["methodology"]["framework"] == "BANT"
+
+
+def test_quota_gives_forecast_coverage(client: TestClient, team: Team) -> None:
+    client.put("/v1/crm/deals/Q-1", json=deal_body(close_date="2026-11-20", stage="Proposal"),
+               headers=team.auth("revops"))
+    client.put("/v1/settings/quotas", json={"quotas": {"sam@seller.example": {"2026-Q4": 48000}}},
+               headers=team.auth("revops"))
+    forecast = client.get("/v1/forecast", params={"period": "2026-Q4"}, headers=team.auth("manager")).json()
+    cover = forecast["coverage"][0]
+    assert cover["quota"] == 48000
+    assert cover["ratio"] == pytest.approx(cover["open_weighted"] / 48000)
