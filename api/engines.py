@@ -59,6 +59,7 @@ class Engines:
         key = str(options.framework)
         with self._lock:
             if key not in self._analyzers:
+                _quiet_model_loading()
                 self._analyzers[key] = Analyzer.load(options)
             return self._analyzers[key]
 
@@ -70,6 +71,13 @@ class Engines:
             if self._transcriber is None:
                 self._transcriber = WhisperEngine(self.settings.transcribe.options())
             return self._transcriber
+
+
+def _quiet_model_loading() -> None:
+    """Keep transformers' weight-loading progress bar off servers' logs and users' terminals."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
 
 
 _shared: dict[int, Engines] = {}
