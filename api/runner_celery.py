@@ -198,7 +198,7 @@ class LeaseHeartbeat:
             except Exception as exc:  # the database may be down for a moment; keep trying
                 log.warning("call %s: cannot renew the lease: %s", self._call_id, exc)
                 continue
-            if not held:
+            if not held and not self._stop.is_set():
                 self.lost = True
                 log.warning("call %s: lease %s lost to another worker", self._call_id, self._token)
                 return

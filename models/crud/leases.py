@@ -118,7 +118,7 @@ def _why_not(session: Session, *, call_id: int, lease_s: float) -> Claim:
 
 
 def renew_lease(session: Session, *, call_id: int, token: int) -> bool:
-    """Extend this worker's lease on a call; False when the lease was lost."""
+    """Extend this worker's lease on a call; False when another worker took the call over."""
     result = session.exec(
         update(Call)
         .where(col(Call.id) == call_id, col(Call.attempts) == token, col(Call.status).in_(IN_FLIGHT))
@@ -126,7 +126,12 @@ def renew_lease(session: Session, *, call_id: int, token: int) -> bool:
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    return bool(result.rowcount)
+    if result.rowcount:
+        return True
+    # Not renewed: either this worker just finished the call (its token still stands) or it lost it.
+    attempts = session.exec(select(Call.attempts).where(col(Call.id) == call_id)).first()
+    session.rollback()
+    return attempts == token
 
 
 def lock_leased_call(session: Session, *, call_id: int, token: int) -> Call:

@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
 
-from tests.models.conftest import postgres_schema_url  # noqa: F401  (fixture)
+from tests.models.conftest import POSTGRES_URL, _require_postgres
 
 REPO = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("DEALSIGNAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
@@ -56,6 +58,23 @@ def redis_url() -> str:
     return REDIS_URL
 
 
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """Yield a PostgreSQL URL on a brand-new schema, dropped afterwards (survives server restarts)."""
+    _require_postgres()
+    schema = f"t_dist_{secrets.token_hex(5)}"
+    admin = sa.create_engine(POSTGRES_URL, poolclass=NullPool)  # no pooled connection a restart could kill
+    try:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        url = sa.make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    finally:
+        admin.dispose()
+
+
 @dataclass
 class Cluster:
     """Environment shared by the API (in the test process) and worker subprocesses."""
@@ -65,10 +84,10 @@ class Cluster:
     workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def start_worker(self, name: str, *, threads: int = 1) -> subprocess.Popen[bytes]:
-        log = (self.logs / f"{name}.log").open("ab")
         command = [sys.executable, "-m", "api.cli", "worker", "--lease-s", str(LEASE_S)]
         command += ["--threads", str(threads)]
-        process = subprocess.Popen(command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        with (self.logs / f"{name}.log").open("ab") as log:  # the child keeps its own descriptor
+            process = subprocess.Popen(command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self.workers[name] = process
         return process
 
@@ -102,7 +121,7 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(postgres_schema_url: str, redis_url: str, tmp_path: Path) -> Iterator[Cluster]:  # noqa: F811
+def cluster(pg_schema_url: str, redis_url: str, tmp_path: Path) -> Iterator[Cluster]:
     """Yield the environment of a distributed deployment; stop its workers afterwards."""
     data = tmp_path / "shared"  # stands in for the NFS/EFS folder every machine mounts
     data.mkdir()
@@ -111,7 +130,7 @@ def cluster(postgres_schema_url: str, redis_url: str, tmp_path: Path) -> Iterato
     env = {key: value for key, value in os.environ.items() if not key.startswith("DEALSIGNAL_")}
     env |= {
         "DEALSIGNAL_DATA_DIR": str(data),
-        "DEALSIGNAL_DATABASE_URL": postgres_schema_url,
+        "DEALSIGNAL_DATABASE_URL": pg_schema_url,
         "DEALSIGNAL_RUNNER__KIND": "celery",
         "DEALSIGNAL_RUNNER__BROKER_URL": redis_url,
         "DEALSIGNAL_RUNNER__QUEUE": f"dealsignal.test.{secrets.token_hex(4)}",
