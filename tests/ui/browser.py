@@ -51,7 +51,8 @@ def start_chromium(profile: Path, *, width: int = 1280, height: int = 900) -> An
 
 def full_page_screenshot(driver: Any, path: Path, *, width: int) -> None:
     """Save the whole page (not just the viewport) as a PNG."""
-    height = driver.execute_script("return Math.max(document.body.scrollHeight, 400)")
+    driver.set_window_size(width, 900)  # lay the page out at this width before measuring it
+    height = driver.execute_script("return Math.max(document.documentElement.scrollHeight, 400)")
     driver.set_window_size(width, min(int(height) + 140, 6000))
     path.parent.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(path))

@@ -46,7 +46,7 @@ def seed_world(data_dir: Path) -> World:
     settings = Settings(data_dir=data_dir, runner={"poll_interval_s": 0.2})
     audio = settings.audio_dir / "ab" / "abcdef.wav"
     audio.parent.mkdir(parents=True, exist_ok=True)
-    audio.write_bytes(wav_bytes())
+    audio.write_bytes(wav_bytes(seconds=40.0))
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
     with Session(engine, expire_on_commit=False) as session:  # the users outlive it

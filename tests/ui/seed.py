@@ -220,7 +220,7 @@ def add_deals(
             )
         for k in range(calls_per_deal):
             call_id = ids[Call] + n * calls_per_deal + k
-            date = today - dt.timedelta(days=rnd.randrange(0, 45))
+            date = today - dt.timedelta(days=rnd.randrange(0, 25))
             _add_call(
                 rows,
                 rnd,

@@ -12,12 +12,26 @@
     var data = new FormData(form);
     if (event.submitter && event.submitter.name) data.set(event.submitter.name, event.submitter.value);
     var card = stepOf(form);
-    fetch(form.action, { method: "POST", body: data, credentials: "same-origin",
+    // getAttribute: an input named "action" shadows form.action.
+    fetch(form.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin",
                          headers: { "X-Requested-With": "fetch", "Accept": "application/json" } })
       .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
-      .then(function (step) { if (card) updateCard(card, step); })
-      .catch(function () { form.submit(); });  // fall back to the plain form post
+      // Only a failed request falls back to the plain post; a rendering slip must not post twice.
+      .then(function (step) { if (card) updateCard(card, step); },
+            function () { plainSubmit(form, event.submitter); });
   });
+
+  // Fall back to the plain form post (errors then show as a page), keeping the clicked button's value.
+  function plainSubmit(form, submitter) {
+    if (submitter && submitter.name) {
+      var hidden = document.createElement("input");
+      hidden.type = "hidden";
+      hidden.name = submitter.name;
+      hidden.value = submitter.value;
+      form.appendChild(hidden);
+    }
+    HTMLFormElement.prototype.submit.call(form);
+  }
 
   function updateCard(card, step) {
     card.querySelector(".action").textContent = step.action;
@@ -30,6 +44,8 @@
     tag.textContent = step.status;
     status.appendChild(tag);
     card.classList.add(step.status === "rejected" ? "rejected" : "reviewed");
+    var accept = card.querySelector('button[value="accept"]');
+    if (accept && step.status !== "suggested") accept.remove();
     var details = card.querySelector("details.edit");
     if (details) details.open = false;
     var next = card.nextElementSibling;
