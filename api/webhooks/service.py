@@ -22,7 +22,6 @@ from api.webhooks.delivery import Outcome, RetryPolicy, attempt
 from api.webhooks.events import event_payload, event_type
 from models.crud import webhooks as store
 from models.sqltypes import utcnow
-from models.tables import WebhookSubscription
 
 log = logging.getLogger("dealsignal.webhooks")
 PURGE_EVERY_S = 3600.0
@@ -94,13 +93,14 @@ class WebhookService:
             due = store.claim_due_events(session, now=utcnow(), lease=self._lease, limit=self._batch)
         if not due:
             return 0
-        pool = self._pool
-        if pool is None:
-            for event_id in due:
-                self._deliver(event_id)
-        else:
-            for future in [pool.submit(self._deliver, event_id) for event_id in due]:
+        if self._client is not None and self._pool is not None:
+            client, pool = self._client, self._pool
+            for future in [pool.submit(self._deliver, client, event_id) for event_id in due]:
                 future.result()
+            return len(due)
+        with httpx.Client(timeout=self._timeout_s, transport=self._transport) as client:  # not started
+            for event_id in due:
+                self._deliver(client, event_id)
         return len(due)
 
     def purge(self) -> int:
@@ -124,21 +124,12 @@ class WebhookService:
             if not busy:
                 self._stop.wait(self.poll_interval_s)
 
-    def _deliver(self, event_row_id: int) -> None:
-        if self._client is None:  # run_once() without start(): a client for this delivery only
-            with httpx.Client(timeout=self._timeout_s, transport=self._transport) as client:
-                self._deliver_with(client, event_row_id)
-        else:
-            self._deliver_with(self._client, event_row_id)
-
-    def _deliver_with(self, client: httpx.Client, event_row_id: int) -> None:
+    def _deliver(self, client: httpx.Client, event_row_id: int) -> None:
         with Session(self._engine) as session:
-            event = store.get_outbox_event(session, event_id=event_row_id)
-            if event is None or event.delivered_at is not None or event.subscription_id is None:
+            pending = store.get_pending_delivery(session, event_id=event_row_id)
+            if pending is None:
                 return
-            subscription = session.get(WebhookSubscription, event.subscription_id)
-            if subscription is None:
-                return
+            event, subscription = pending
             url, secret, payload, attempts = (
                 subscription.url,
                 subscription.secret,
@@ -155,15 +146,12 @@ class WebhookService:
                 log.warning("webhooks: could not record delivery of event %s: %s", event_row_id, exc)
 
     def _record(self, session: Session, event_row_id: int, outcome: Outcome) -> None:
-        event = store.get_outbox_event(session, event_id=event_row_id)
-        if event is None:
-            return
         if outcome.delivered:
-            store.mark_delivered(session, event=event)
+            store.mark_delivered(session, event_id=event_row_id)
             return
-        retry_at = (
-            utcnow() + dt.timedelta(seconds=outcome.retry_in_s) if outcome.retry_in_s is not None else None
-        )
-        if retry_at is None:
-            log.warning("webhooks: event %s is dead: %s", event.event_id, outcome.error)
-        store.mark_failed(session, event=event, error=outcome.error or "failed", retry_at=retry_at)
+        retry_at = None
+        if outcome.retry_in_s is not None:
+            retry_at = utcnow() + dt.timedelta(seconds=outcome.retry_in_s)
+        else:
+            log.warning("webhooks: event %s is dead: %s", event_row_id, outcome.error)
+        store.mark_failed(session, event_id=event_row_id, error=outcome.error or "failed", retry_at=retry_at)

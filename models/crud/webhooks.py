@@ -141,25 +141,35 @@ def claim_due_events(session: Session, *, now: dt.datetime, lease: dt.timedelta,
     return claimed
 
 
-def get_outbox_event(session: Session, *, event_id: int) -> OutboxEvent | None:
-    """Get an outbox event by its row id."""
-    return session.get(OutboxEvent, event_id)
+def get_pending_delivery(
+    session: Session, *, event_id: int
+) -> tuple[OutboxEvent, WebhookSubscription] | None:
+    """Get an undelivered outbox event with its subscription (None when delivered or gone)."""
+    row = session.exec(
+        select(OutboxEvent, WebhookSubscription)
+        .join(WebhookSubscription, col(WebhookSubscription.id) == col(OutboxEvent.subscription_id))
+        .where(col(OutboxEvent.id) == event_id, col(OutboxEvent.delivered_at).is_(None))
+    ).first()
+    return (row[0], row[1]) if row is not None else None
 
 
-def mark_delivered(session: Session, *, event: OutboxEvent, at: dt.datetime | None = None) -> None:
-    """Record a successful delivery."""
-    event.attempts += 1
-    event.delivered_at, event.last_error = at or utcnow(), None
-    session.add(event)
+def mark_delivered(session: Session, *, event_id: int, at: dt.datetime | None = None) -> None:
+    """Record a successful delivery of the outbox event with row id `event_id`."""
+    session.exec(
+        update(OutboxEvent)
+        .where(col(OutboxEvent.id) == event_id)
+        .values(attempts=OutboxEvent.attempts + 1, delivered_at=at or utcnow(), last_error=None)
+    )
     session.commit()
 
 
-def mark_failed(session: Session, *, event: OutboxEvent, error: str, retry_at: dt.datetime | None) -> None:
+def mark_failed(session: Session, *, event_id: int, error: str, retry_at: dt.datetime | None) -> None:
     """Record a failed attempt: retry at `retry_at`, or give up (dead) when it is None."""
-    event.attempts += 1
-    event.last_error = error[:2000]
-    event.next_attempt_at = retry_at or NEVER
-    session.add(event)
+    session.exec(
+        update(OutboxEvent)
+        .where(col(OutboxEvent.id) == event_id, col(OutboxEvent.delivered_at).is_(None))
+        .values(attempts=OutboxEvent.attempts + 1, last_error=error[:2000], next_attempt_at=retry_at or NEVER)
+    )
     session.commit()
 
 
