@@ -6,9 +6,11 @@
 2. Otherwise the mean embedding is subtracted before clustering. What all windows share is
    mostly the room, the microphone and the codec; removing it leaves what tells voices apart
    (on the AMI clips this halves the error with a known speaker count).
-3. Ward clustering is tried for every count from 2 to `max_speakers`; the smallest count whose
-   silhouette is within `_SLACK` of the best wins, because extra clusters in a short call are
-   far more often one voice split by noise than a silent extra participant.
+3. Fewer than MIN_WINDOWS_TO_SPLIT windows (about five seconds of speech) stay one speaker.
+4. Ward clustering is tried for every count from 2 to `max_speakers`; the smallest count whose
+   silhouette is within `_SLACK` of the best wins (ignoring counts that leave a speaker with a
+   single window), because extra clusters in a short call are far more often one voice split
+   by noise than a silent extra participant.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ MAX_SPEAKERS = 6
 SAME_VOICE_SIMILARITY = 0.85
 _SAME_VOICE_QUANTILE = 0.05
 _SLACK = 0.1
+# A few seconds of speech is too little to tell voices apart reliably: one speaker, unless told.
+MIN_WINDOWS_TO_SPLIT = 6
+# A "speaker" heard in a single window is more often a cough, a laugh or a noisy stretch.
+_MIN_CLUSTER_WINDOWS = 2
 # Below this best silhouette the "clusters" are noise inside one voice.
 MIN_SILHOUETTE = 0.12
 
@@ -44,7 +50,9 @@ def cluster_speakers(
         (n,) integer labels.
     """
     count = len(embeddings)
-    if count < 2 or speakers == 1 or (speakers is None and _one_voice(embeddings)):
+    if speakers is None and (count < MIN_WINDOWS_TO_SPLIT or _one_voice(embeddings)):
+        return np.zeros(count, dtype=np.int64)
+    if count < 2 or speakers == 1:
         return np.zeros(count, dtype=np.int64)
     centred = _centre(embeddings)
     if speakers is not None:
@@ -52,7 +60,8 @@ def cluster_speakers(
     scored: list[tuple[float, IntArray]] = []
     for k in range(2, min(max_speakers, count - 1) + 1):
         labels = _ward(centred, k)
-        scored.append((float(silhouette_score(centred, labels, metric="cosine")), labels))
+        if np.bincount(labels).min() >= _MIN_CLUSTER_WINDOWS:
+            scored.append((float(silhouette_score(centred, labels, metric="cosine")), labels))
     best = max((score for score, _ in scored), default=0.0)
     if best < MIN_SILHOUETTE:
         return np.zeros(count, dtype=np.int64)

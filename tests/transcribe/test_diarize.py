@@ -137,3 +137,12 @@ def test_ami_der_with_known_speaker_count(
 
     hypothesis = [(t.start, t.end, str(t.speaker)) for t in turns]
     assert diarization_error(reference, hypothesis, duration=30.0, collar=0.25).der <= limit
+
+
+def test_a_few_windows_stay_one_speaker_unless_told():
+    rng = np.random.default_rng(2)
+    points = rng.standard_normal((4, 16)).astype(np.float32)
+    points /= np.linalg.norm(points, axis=1, keepdims=True)
+
+    assert set(cluster_speakers(points)) == {0}
+    assert len(set(cluster_speakers(points, speakers=2))) == 2

@@ -167,3 +167,12 @@ def test_too_long_for_the_options(engine, audio_fixtures: Path):
         engine.transcribe(
             audio_fixtures / "call_mono.flac", date=DATE, options=TranscribeOptions(max_duration_s=5)
         )
+
+
+def test_ami_headset_clip_is_one_speaker(engine, shared_audio: Path):
+    path = shared_audio / "ami-headset-6s" / "ES2011a.Headset-0-40s-46s.wav"
+    transcript = engine.transcribe(path, date=DATE)
+
+    # Reference: "(um) I'm Abigail Claflin. You can call me Abbie." (one speaker, FEE041).
+    assert [p.name for p in transcript.participants] == ["Speaker 1"]
+    assert "you can call me" in " ".join(u.text for u in transcript.utterances).lower()
