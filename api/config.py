@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.ratelimit import RateLimits
 from extract.analyzer import ExtractOptions
 from transcribe.types import TranscribeOptions
 
@@ -83,6 +84,7 @@ class Settings(BaseSettings):
     transcribe: TranscribeSettings = TranscribeSettings()
     extract: ExtractSettings = ExtractSettings()
     runner: RunnerSettings = RunnerSettings()
+    rate_limit: RateLimits = RateLimits()  # per API key: DEALSIGNAL_RATE_LIMIT__PER_SECOND, __BURST
 
     @property
     def resolved_database_url(self) -> str:

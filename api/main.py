@@ -82,7 +82,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
         lifespan=lifespan,
     )
     install_problem_handlers(app)
-    install_rate_limit(app, getattr(settings, "rate_limit", None))  # Settings.rate_limit: RateLimits
+    install_rate_limit(app, settings.rate_limit)
     routers = (health, metrics, calls, deals, crm, next_steps, review_items, inspection, changes, webhooks)
     for module in (*routers, settings_routes):
         app.include_router(module.router)
