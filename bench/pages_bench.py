@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import os
 import statistics
@@ -117,6 +118,11 @@ def main() -> None:
     parser.add_argument("--calls-per-deal", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="gc.freeze() once the app has started (the imported models make full collections slow)",
+    )
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="pages-bench-"))
     settings = Settings(data_dir=data_dir, database_url=None)
@@ -133,6 +139,9 @@ def main() -> None:
     cached = {"/team", "/forecast"}
     results: dict[str, Any] = {}
     with TestClient(timer) as client:  # type: ignore[arg-type]
+        if args.gc_freeze:
+            gc.collect()
+            gc.freeze()
         for who, paths in pages.items():
             client.cookies.clear()
             client.post("/signin", data={"api_key": seeded[who]}, follow_redirects=False)
@@ -144,9 +153,12 @@ def main() -> None:
                         f"{name:<40} wall p50 {f['p50_ms']:>6.1f} p95 {f['p95_ms']:>6.1f} ms"
                         f"   cpu p50 {f['cpu_p50_ms']:>6.1f} p95 {f['cpu_p95_ms']:>6.1f} ms"
                     )
-    out = REPO / "bench" / "out" / "pages_bench.json"
+    out = REPO / "bench" / "out" / ("pages_bench_gc_freeze.json" if args.gc_freeze else "pages_bench.json")
     out.parent.mkdir(exist_ok=True)
     report = {
+        "gc_freeze": args.gc_freeze,
+        "load_avg_1m": round(os.getloadavg()[0], 1),
+        "cpus": os.cpu_count(),
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "deals": seeded["deals"],
         "calls": seeded["calls"],

@@ -262,40 +262,38 @@ def _calls(session: Session, scope: Any) -> tuple[dict[int, list[CallEvidence]],
     return by_deal, times
 
 
-def _histories(session: Session, scope: Any) -> tuple[dict[int, list[Any]], dict[int, list[Any]]]:
-    h, s, u = _table(DealCloseDateHistory).c, _table(DealStageHistory).c, _table(User).c
-    closes = _rows(
+def _close_changes(session: Session, scope: Any) -> dict[int, list[Any]]:
+    h = _table(DealCloseDateHistory).c
+    rows = _rows(
         session,
         sa.select(h.deal_id, h.at, h.from_date, h.to_date).where(h.deal_id.in_(scope)).order_by(h.at, h.id),
     )
-    stages = _rows(
+    return _group([(r.deal_id, CloseDateChange(r.at, r.from_date, r.to_date)) for r in rows], lambda r: r[0])
+
+
+def _stage_changes(session: Session, scope: Any) -> dict[int, list[Any]]:
+    s, u = _table(DealStageHistory).c, _table(User).c
+    rows = _rows(
         session,
         sa.select(s.deal_id, s.at, s.from_stage, s.to_stage, s.override_reason, u.email)
         .outerjoin(_table(User), u.id == s.by_user_id)
         .where(s.deal_id.in_(scope))
         .order_by(s.at, s.id),
     )
-    close_changes = _group(
-        [(r.deal_id, CloseDateChange(at=r.at, from_date=r.from_date, to_date=r.to_date)) for r in closes],
-        lambda r: r[0],
-    )
-    stage_changes = _group(
-        [
-            (
-                r.deal_id,
-                StageChange(
-                    at=r.at,
-                    from_stage=parse_stage(r.from_stage) if r.from_stage else None,
-                    to_stage=parse_stage(r.to_stage),
-                    by=r.email,
-                    override_reason=r.override_reason,
-                ),
-            )
-            for r in stages
-        ],
-        lambda r: r[0],
-    )
-    return close_changes, stage_changes
+    changes = [
+        (
+            r.deal_id,
+            StageChange(
+                at=r.at,
+                from_stage=parse_stage(r.from_stage) if r.from_stage else None,
+                to_stage=parse_stage(r.to_stage),
+                by=r.email,
+                override_reason=r.override_reason,
+            ),
+        )
+        for r in rows
+    ]
+    return _group(changes, lambda r: r[0])
 
 
 def _stakeholders(session: Session, scope: Any) -> dict[int, list[Any]]:
@@ -380,15 +378,37 @@ def _methodology(session: Session, scope: Any) -> dict[int, MethodologyState]:
     return result
 
 
+_DEAL_COLUMNS = (
+    "id",
+    "name",
+    "stage",
+    "created_at",
+    "amount",
+    "currency",
+    "close_date",
+    "forecast_category",
+    "probability",
+    "stage_entered_at",
+    "last_buyer_activity",
+)
+
+
 def deal_states(session: Session, *, owner_ids: Owners, full: bool = True) -> list[DealState]:
-    """Build the signals view of every deal of the owners; `full=False` loads only deal rows and history."""
+    """Build the signals view of every deal of the owners.
+
+    `full=False` (the forecast) loads only the deal rows and their close-date changes.
+    """
     scope = _deal_scope(owner_ids)
     d, u = _table(Deal).c, _table(User).c
     deals = _rows(
         session,
-        sa.select(*d, u.email).join(_table(User), u.id == d.owner_id).where(d.id.in_(scope)).order_by(d.id),
+        sa.select(*(d[name] for name in _DEAL_COLUMNS), u.email)
+        .join(_table(User), u.id == d.owner_id)
+        .where(d.id.in_(scope))
+        .order_by(d.id),
     )
-    closes, stages = _histories(session, scope)
+    closes = _close_changes(session, scope)
+    stages = _stage_changes(session, scope) if full else {}
     calls, times = _calls(session, scope) if full else ({}, {})
     people = (
         {
