@@ -88,7 +88,7 @@ class CrmDealRecord(CrmDealUpsert):
 class BulkDealsIn(BaseModel):
     """Body of POST /v1/crm/deals/bulk; records are checked one by one, so one bad record sinks nothing."""
 
-    records: list[dict[str, Any]] = Field(min_length=1)
+    records: list[Any] = Field(min_length=1)
 
 
 class BulkResult(BaseModel):
@@ -149,7 +149,9 @@ def bulk_upsert_crm_deals(
     )
 
 
-def _upsert_record(session: Session, raw: dict[str, Any], user: User) -> BulkResult:
+def _upsert_record(session: Session, raw: Any, user: User) -> BulkResult:
+    if not isinstance(raw, dict):
+        return BulkResult(external_id=None, status="error", errors=[{"loc": [], "msg": "not an object"}])
     external_id = raw.get("external_id") if isinstance(raw.get("external_id"), str) else None
     try:
         record = CrmDealRecord.model_validate(raw)

@@ -46,6 +46,7 @@ def test_bulk_upsert_reports_each_record_and_bad_ones_sink_nothing(client: TestC
         _record("B-4", owner_email="nobody@seller.example"),
         {"name": "no external id"},
         _record("B-5", amount="-5"),
+        "not a record",
     ]
     response = client.post("/v1/crm/deals/bulk", json={"records": records}, headers=revops)
     assert response.status_code == 200, response.text
@@ -58,8 +59,9 @@ def test_bulk_upsert_reports_each_record_and_bad_ones_sink_nothing(client: TestC
         ("B-4", "error"),
         (None, "error"),
         ("B-5", "error"),
+        (None, "error"),
     ]
-    assert (out["created"], out["updated"], out["failed"]) == (1, 1, 4)
+    assert (out["created"], out["updated"], out["failed"]) == (1, 1, 5)
     assert all(r["errors"] for r in out["results"] if r["status"] == "error")
     assert out["results"][0]["id"] and "errors" not in out["results"][0]
     assert float(client.get("/v1/crm/deals/B-2", headers=revops).json()["amount"]) == 99000
