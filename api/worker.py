@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -52,8 +53,11 @@ def build_context(settings: Settings | None = None) -> WorkerContext:
     """Open the database and load the models for this process (once)."""
     settings = settings or _chosen.get("settings") or get_settings()
     threads = str(settings.transcribe.cpu_threads)
-    os.environ.setdefault("OMP_NUM_THREADS", threads)  # torch reads it when first imported
+    os.environ.setdefault("OMP_NUM_THREADS", threads)
     os.environ.setdefault("MKL_NUM_THREADS", threads)
+    torch = sys.modules.get("torch")  # already imported with the extract stage; never import it here
+    if torch is not None:
+        torch.set_num_threads(settings.transcribe.cpu_threads)  # the encoder shares the cores too
     engine = make_engine(settings.resolved_database_url)
     engines = Engines(settings)
     engines.analyzer()  # load now, not on the first call: every call then costs the same
