@@ -94,7 +94,7 @@ async def upload_call(request: Request, user: CurrentUser) -> JSONResponse:
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
             "send multipart/form-data with a 'file' part, or a JSON transcript",
         )
-    request.app.state.runner.submit(int(accepted["id"]))
+    await run_in_threadpool(request.app.state.runner.submit, int(accepted["id"]))  # may talk to a broker
     return JSONResponse(accepted, status_code=status.HTTP_202_ACCEPTED)
 
 
