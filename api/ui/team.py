@@ -24,6 +24,7 @@ from signals.errors import PeriodError
 from signals.methodology import Coverage, coverage, rollup
 from signals.periods import week_of
 from signals.review import weekly_review
+from signals.types import DealState
 
 router = APIRouter(include_in_schema=False)
 TALK_DAYS = 90
@@ -44,12 +45,18 @@ def _pick_manager(session: Session, me: User, manager_id: int | None) -> User:
     return chosen
 
 
-def adherence(session: Session, people: Sequence[User], framework: Framework) -> list[dict[str, Any]]:
+def adherence(
+    states: Sequence[DealState], people: Sequence[User], framework: Framework
+) -> list[dict[str, Any]]:
     """Methodology coverage per rep over their deals with processed calls."""
-    names = {u.id: u.name for u in people if u.id is not None}
+    names = {u.email: u.name for u in people}
     per_rep: dict[str, list[Coverage]] = {u.name: [] for u in people}
-    for owner_id, evidence in page_queries.methodology_by_deal(session, owner_ids=list(names)).values():
-        per_rep[names[owner_id]].append(coverage(evidence, evidence.framework if evidence else framework))
+    for state in states:
+        if state.owner in names and state.calls:
+            evidence = state.methodology
+            per_rep[names[state.owner]].append(
+                coverage(evidence, evidence.framework if evidence else framework)
+            )
     rolled = {r.key: r for r in rollup({k: v for k, v in per_rep.items() if v}) if r.framework == framework}
     rows = []
     for name in per_rep:
@@ -136,7 +143,7 @@ def team_summary(
     except PeriodError as exc:
         raise PageError(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
     return {
-        "adherence": adherence(session, people, framework),
+        "adherence": adherence(states, people, framework),
         "talk": talk_metrics(session, people, now.date() - dt.timedelta(days=TALK_DAYS)),
         "review": review,
         "names": {s.id: s.name for s in states},

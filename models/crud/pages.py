@@ -53,7 +53,6 @@ __all__ = [
     "call_utterances",
     "deal_states",
     "deal_summaries",
-    "methodology_by_deal",
     "review_queue",
     "risk_scores",
     "talk_speakers",
@@ -165,32 +164,6 @@ def call_utterances(session: Session, *, call_id: int) -> list[Utterance]:
             select(Utterance).where(Utterance.call_id == call_id).order_by(col(Utterance.index))
         ).all()
     )
-
-
-def methodology_by_deal(
-    session: Session, *, owner_ids: Owners
-) -> dict[int, tuple[int, MethodologyState | None]]:
-    """Return owner id and merged methodology evidence for every deal with a processed call."""
-    scope = _deal_scope(owner_ids)
-    result: dict[int, tuple[int, MethodologyState | None]] = {}
-    for deal_id, owner_id in session.exec(
-        select(Deal.id, Deal.owner_id)
-        .where(col(Deal.id).in_(scope))
-        .where(col(Deal.id).in_(select(Call.deal_id).where(Call.status == CallStatus.DONE)))
-    ).all():
-        result[deal_id or 0] = (owner_id, None)
-    for deal_id, framework, element in session.exec(
-        select(MethodologyEvidence.deal_id, MethodologyEvidence.framework, MethodologyEvidence.element)
-        .where(col(MethodologyEvidence.deal_id).in_(scope))
-        .distinct()
-    ).all():
-        if deal_id not in result or framework not in Framework.__members__.values():
-            continue
-        owner_id, known = result[deal_id]
-        elements = dict(known.elements) if known else {}
-        elements[element] = (UtteranceRef(call_id="", utterance=None),)
-        result[deal_id] = (owner_id, MethodologyState(framework=Framework(framework), elements=elements))
-    return result
 
 
 def talk_speakers(
@@ -362,19 +335,19 @@ def _methodology(session: Session, scope: Any) -> dict[int, MethodologyState]:
             m.deal_id.in_(scope)
         ),
     )
+    known = set(Framework.__members__.values())
     result: dict[int, MethodologyState] = {}
     for deal_id, items in _group(rows, lambda r: r.deal_id).items():
-        known = [r for r in items if r.framework in Framework.__members__.values()]
-        if not known:
+        counts = Counter(r.framework for r in items if r.framework in known)
+        if not counts:
             continue
         # As in crud.deal_state: judged against the framework most of the evidence uses.
-        framework = Framework(Counter(r.framework for r in known).most_common(1)[0][0])
-        elements: dict[str, tuple[UtteranceRef, ...]] = {}
-        for r in known:
+        framework = Framework(counts.most_common(1)[0][0])
+        elements: dict[str, list[UtteranceRef]] = defaultdict(list)
+        for r in items:
             if r.framework == framework:
-                ref = UtteranceRef(call_id=str(r.call_id), utterance=r.utterance_index)
-                elements[r.element] = (*elements.get(r.element, ()), ref)
-        result[deal_id] = MethodologyState(framework=framework, elements=elements)
+                elements[r.element].append(UtteranceRef(call_id=str(r.call_id), utterance=r.utterance_index))
+        result[deal_id] = MethodologyState(framework, {e: tuple(refs) for e, refs in elements.items()})
     return result
 
 
