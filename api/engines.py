@@ -77,7 +77,7 @@ def _quiet_model_loading() -> None:
     """Keep transformers' weight-loading progress bar off servers' logs and users' terminals."""
     from transformers.utils import logging as transformers_logging
 
-    transformers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
 
 _shared: dict[int, Engines] = {}

@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from extract.types import Framework
@@ -67,6 +68,11 @@ def iter_deal_states(session: Session, *, batch: int = CHUNK) -> Iterator[tuple[
         last_id = deals[-1].id or last_id
 
 
+def _columns(*attributes: Any) -> list[Any]:
+    """Model attributes as plain columns, so one select can fetch any number of them as tuples."""
+    return [col(a) for a in attributes]
+
+
 def _grouped(rows: Sequence[Any], key: Any) -> dict[int, list[Any]]:
     groups: dict[int, list[Any]] = defaultdict(list)
     for row in rows:
@@ -120,8 +126,8 @@ def _state(
 
 def _close_date_changes(session: Session, ids: list[int]) -> dict[int, list[CloseDateChange]]:
     h = DealCloseDateHistory
-    rows = session.exec(
-        select(h.deal_id, h.at, h.from_date, h.to_date)
+    rows = session.execute(
+        sa.select(*_columns(h.deal_id, h.at, h.from_date, h.to_date))
         .where(col(h.deal_id).in_(ids))
         .order_by(col(h.at), col(h.id))
     ).all()
@@ -133,8 +139,8 @@ def _close_date_changes(session: Session, ids: list[int]) -> dict[int, list[Clos
 
 def _stage_changes(session: Session, ids: list[int]) -> dict[int, list[StageChange]]:
     h = DealStageHistory
-    rows = session.exec(
-        select(h.deal_id, h.at, h.from_stage, h.to_stage, User.email, h.override_reason)
+    rows = session.execute(
+        sa.select(*_columns(h.deal_id, h.at, h.from_stage, h.to_stage, User.email, h.override_reason))
         .outerjoin(User, col(User.id) == h.by_user_id)
         .where(col(h.deal_id).in_(ids))
         .order_by(col(h.at), col(h.id))
@@ -155,13 +161,15 @@ def _stage_changes(session: Session, ids: list[int]) -> dict[int, list[StageChan
 
 def _calls(session: Session, ids: list[int]) -> dict[int, list[CallEvidence]]:
     c = Call
-    calls = session.exec(
-        select(c.id, c.deal_id, c.started_at, c.date, c.created_at, c.duration_s, c.processed_at)
-        .where(col(c.deal_id).in_(ids), c.status == CallStatus.DONE)
+    calls = session.execute(
+        sa.select(
+            *_columns(c.id, c.deal_id, c.started_at, c.date, c.created_at, c.duration_s, c.processed_at)
+        )
+        .where(col(c.deal_id).in_(ids), col(c.status) == CallStatus.DONE)
         .order_by(col(c.created_at), col(c.id))
     ).all()
-    speakers = session.exec(
-        select(Utterance.call_id, Utterance.speaker, Utterance.side)
+    speakers = session.execute(
+        sa.select(*_columns(Utterance.call_id, Utterance.speaker, Utterance.side))
         .where(col(Utterance.call_id).in_([row[0] for row in calls]))
         .distinct()
     ).all()
@@ -186,8 +194,12 @@ def _calls(session: Session, ids: list[int]) -> dict[int, list[CallEvidence]]:
 
 def _stakeholders(session: Session, ids: list[int]) -> dict[int, list[StakeholderState]]:
     s, c = Stakeholder, Contact
-    rows = session.exec(
-        select(s.deal_id, s.contact_id, c.name, c.title, s.role, s.decision_maker, s.on_calls, s.last_seen_at)
+    rows = session.execute(
+        sa.select(
+            *_columns(
+                s.deal_id, s.contact_id, c.name, c.title, s.role, s.decision_maker, s.on_calls, s.last_seen_at
+            )
+        )
         .join(c, col(c.id) == s.contact_id)
         .where(col(s.deal_id).in_(ids))
         .order_by(col(c.name))
@@ -235,18 +247,20 @@ def _next_steps(session: Session, ids: list[int]) -> dict[int, list[NextStepStat
 
 def _objections(session: Session, ids: list[int]) -> dict[int, list[ObjectionState]]:
     o = Objection
-    rows = session.exec(
-        select(
-            o.deal_id,
-            o.id,
-            o.call_id,
-            o.utterance_index,
-            o.category,
-            o.status,
-            o.text,
-            Call.started_at,
-            Call.date,
-            Call.created_at,
+    rows = session.execute(
+        sa.select(
+            *_columns(
+                o.deal_id,
+                o.id,
+                o.call_id,
+                o.utterance_index,
+                o.category,
+                o.status,
+                o.text,
+                Call.started_at,
+                Call.date,
+                Call.created_at,
+            )
         )
         .join(Call, col(Call.id) == o.call_id)
         .where(col(o.deal_id).in_(ids))
@@ -270,8 +284,10 @@ def _objections(session: Session, ids: list[int]) -> dict[int, list[ObjectionSta
 
 def _methodology(session: Session, ids: list[int]) -> dict[int, MethodologyState]:
     m = MethodologyEvidence
-    rows = session.exec(
-        select(m.deal_id, m.framework, m.element, m.call_id, m.utterance_index).where(col(m.deal_id).in_(ids))
+    rows = session.execute(
+        sa.select(*_columns(m.deal_id, m.framework, m.element, m.call_id, m.utterance_index)).where(
+            col(m.deal_id).in_(ids)
+        )
     ).all()
     known = [r for r in rows if r[1] in Framework.__members__.values()]
     out: dict[int, MethodologyState] = {}

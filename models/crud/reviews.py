@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from extract.types import StakeholderRole
 from models.crud.changes import record_change
@@ -195,6 +195,6 @@ def list_reviews(session: Session, *, entity: str, entity_id: int) -> list[Revie
         session.exec(
             select(ReviewAudit)
             .where(ReviewAudit.entity == entity, ReviewAudit.entity_id == entity_id)
-            .order_by(ReviewAudit.at, ReviewAudit.id)
+            .order_by(col(ReviewAudit.at), col(ReviewAudit.id))
         ).all()
     )
