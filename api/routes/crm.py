@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
@@ -11,14 +12,16 @@ from sqlmodel import Session, select
 
 from api.crm_fields import crm_fields
 from api.deps import CurrentUser, RevOpsUser, SessionDep, ensure_deal_access
-from api.flows import rescore_deal
+from api.flows import rescore_deal, risk_config
 from api.idempotency import replay_or_run
 from api.problems import ProblemError
 from api.routes.deals import etag
 from models import crud
+from models.crud.bulk_state import deal_states
 from models.errors import NotFoundError, VersionConflictError
 from models.schemas import CrmDealUpsert, DealPublic, normalize_email
-from models.tables import Contact, User
+from models.tables import Contact, Deal, User
+from signals.risk import score_deal
 
 BULK_MAX = 200  # as Salesforce's sObject Collections
 
@@ -126,7 +129,9 @@ def bulk_upsert_crm_deals(
         )
 
     def run() -> tuple[int, dict[str, object], dict[str, str]]:
-        results = [_upsert_record(session, raw, user) for raw in body.records]
+        outcomes = [_upsert_record(session, raw, user) for raw in body.records]
+        results = [result for result, _deal in outcomes]
+        _rescore(session, [deal for _result, deal in outcomes if deal is not None])
         counts = {s: sum(r.status == s for r in results) for s in ("created", "updated", "error")}
         out = BulkDealsOut(
             results=results, created=counts["created"], updated=counts["updated"], failed=counts["error"]
@@ -149,24 +154,43 @@ def bulk_upsert_crm_deals(
     )
 
 
-def _upsert_record(session: Session, raw: Any, user: User) -> BulkResult:
+def _upsert_record(session: Session, raw: Any, user: User) -> tuple[BulkResult, Deal | None]:
     if not isinstance(raw, dict):
-        return BulkResult(external_id=None, status="error", errors=[{"loc": [], "msg": "not an object"}])
+        return BulkResult(
+            external_id=None, status="error", errors=[{"loc": [], "msg": "not an object"}]
+        ), None
     external_id = raw.get("external_id") if isinstance(raw.get("external_id"), str) else None
     try:
         record = CrmDealRecord.model_validate(raw)
     except ValidationError as exc:
         errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
-        return BulkResult(external_id=external_id, status="error", errors=errors)
+        return BulkResult(external_id=external_id, status="error", errors=errors), None
     try:
         deal, created = crud.upsert_deal_from_crm(
             session, external_id=record.external_id, data=record, by_user=user
         )
-        rescore_deal(session, deal=deal)
     except (NotFoundError, VersionConflictError) as exc:
         session.rollback()
-        return BulkResult(external_id=external_id, status="error", errors=[{"loc": [], "msg": str(exc)}])
-    return BulkResult(external_id=record.external_id, status="created" if created else "updated", id=deal.id)
+        return BulkResult(
+            external_id=external_id, status="error", errors=[{"loc": [], "msg": str(exc)}]
+        ), None
+    kind: Literal["created", "updated"] = "created" if created else "updated"
+    return BulkResult(external_id=record.external_id, status=kind, id=deal.id), deal
+
+
+def _rescore(session: Session, deals: list[Deal]) -> None:
+    """Re-score the deals a bulk upsert touched: one state read per table and one commit, not one per deal."""
+    # TODO(integrator): move to api/flows.py (as rescore_deals) next to rescore_deal/rescore_pipeline.
+    unique = list({deal.id: deal for deal in deals}.values())
+    if not unique:
+        return
+    config, now = risk_config(session), dt.datetime.now(dt.UTC)
+    states = deal_states(session, deals=unique)
+    scored = [
+        (deal, score_deal(state, now=now, config=config)) for deal, state in zip(unique, states, strict=True)
+    ]
+    crud.save_deal_risks(session, scored=scored)
+    session.commit()
 
 
 class CrmContactUpsert(BaseModel):

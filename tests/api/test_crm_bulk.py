@@ -65,6 +65,10 @@ def test_bulk_upsert_reports_each_record_and_bad_ones_sink_nothing(client: TestC
     assert all(r["errors"] for r in out["results"] if r["status"] == "error")
     assert out["results"][0]["id"] and "errors" not in out["results"][0]
     assert float(client.get("/v1/crm/deals/B-2", headers=revops).json()["amount"]) == 99000
+    assert client.get("/v1/crm/deals/B-1", headers=revops).json()["risk"]["score"] is not None  # re-scored
+    feed = client.get("/v1/changes", headers=revops).json()["changes"]
+    risk_ids = {c["entity_id"] for c in feed if c["type"] == "risk_changed"}
+    assert out["results"][0]["id"] in risk_ids
     assert client.get("/v1/crm/deals/B-4", headers=revops).status_code == 404
 
 
