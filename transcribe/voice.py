@@ -20,6 +20,8 @@ import numpy.typing as npt
 import torch
 from torch import nn
 
+from transcribe.errors import TranscribeError
+
 SAMPLE_RATE = 16_000
 HOP = 160  # 10 ms
 N_FFT = 400  # 25 ms
@@ -30,7 +32,7 @@ _TARGET_DBFS = -30.0  # Resemblyzer normalises every input to this loudness
 FloatArray = npt.NDArray[np.float32]
 
 
-class VoiceEncoderError(RuntimeError):
+class VoiceEncoderError(TranscribeError):
     """The voice encoder weights are missing or unreadable."""
 
 
