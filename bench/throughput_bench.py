@@ -98,6 +98,7 @@ def _seed(url: str, transcripts: int, audio: int) -> list[int]:
 def _wait_done(url: str, ids: list[int], timeout: float = 1800) -> dict[str, int]:
     from collections import Counter
 
+    import sqlalchemy as sa
     from sqlmodel import Session, col, select
 
     from models.db import make_engine
@@ -107,8 +108,12 @@ def _wait_done(url: str, ids: list[int], timeout: float = 1800) -> dict[str, int
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
-            with Session(engine) as session:
-                statuses = session.exec(select(Call.status).where(col(Call.id).in_(ids))).all()
+            try:
+                with Session(engine) as session:
+                    statuses = session.exec(select(Call.status).where(col(Call.id).in_(ids))).all()
+            except sa.exc.OperationalError:  # a shared server may restart under us: keep polling
+                time.sleep(1)
+                continue
             counts = Counter(str(s) for s in statuses)
             if counts["done"] + counts["failed"] == len(ids):
                 return dict(counts)
@@ -255,6 +260,7 @@ def main() -> None:
                     result = run_celery(url, args.redis, workers, threads, args.transcripts, args.audio)
             finally:
                 _drop_schema(args.postgres, schema)
+            result["load_average"] = round(os.getloadavg()[0], 1)
             per_min = calls / result["seconds"] * 60
             rows.append({"runner": runner, "workers": workers, "threads_per_worker": threads, "calls": calls,
                          "calls_per_min": round(per_min, 2), **result})  # fmt: skip
@@ -270,12 +276,13 @@ def _report(rows: list[dict[str, Any]], cores: int, calls: int, args: argparse.N
     lines = [
         f"{calls} calls ({args.transcripts} transcripts, {args.audio} x 32 s recordings), {cores} cores",
         f"{'runner':10} {'workers':>7} {'threads':>7} {'load s':>7} {'batch s':>8} "
-        f"{'calls/min':>10} {'speed-up':>8}",
+        f"{'calls/min':>10} {'speed-up':>8} {'load avg':>8}",
     ]
     for r in rows:
         lines.append(
             f"{r['runner']:10} {r['workers']:>7} {r['threads_per_worker']:>7} {r['load_s']:>7.1f} "
             f"{r['seconds']:>8.1f} {r['calls_per_min']:>10.1f} {r['speedup_vs_1_worker']:>7.2f}x"
+            f" {r['load_average']:>8.1f}"
         )
     sys.stdout.write("\n".join(lines) + "\n")
     report = {
