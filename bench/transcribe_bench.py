@@ -15,8 +15,9 @@ In one process and on the same audio it measures:
 * the diarization error rate (frame-based, 10 ms, Hungarian speaker mapping, overlap counted,
   collar 0.25 s and 0 s) of the engine's mono diarizer on the four AMI 30 s clips.
 
-Runs alternate (ours, bare, ours, bare ...) and the fastest of each is kept, because the machine
-is shared. A table goes to stdout, JSON to bench/out/transcribe_bench.json.
+Runs alternate (ours then bare, bare then ours, ...) and the fastest of each is kept, because the
+machine is shared. A table goes to stdout, JSON to bench/out/transcribe_bench.json
+(`--der-only`: just the AMI scores, to bench/out/transcribe_der.json).
 """
 
 from __future__ import annotations
@@ -232,14 +233,34 @@ def ami_der() -> dict[str, Any]:
             total[1] += score.reference_s
         clips[wav.stem] = row
     pooled = {f"der_collar_{c}": t[0] / t[1] if t[1] else 0.0 for c, t in totals.items()}
-    return {"clips": clips, "pooled": pooled}
+    return {"clips": clips, "pooled": pooled, "pooled_two_party": _pooled(clips, max_speakers=2)}
+
+
+def _pooled(clips: dict[str, Any], max_speakers: int) -> dict[str, float]:
+    """DER over the clips with at most `max_speakers` reference speakers (the sales-call case)."""
+    pooled: dict[str, float] = {}
+    for collar in (0.25, 0.0):
+        rows = [row for row in clips.values() if row["speakers_ref"] <= max_speakers]
+        reference = sum(row[f"parts_collar_{collar}"]["reference_s"] for row in rows)
+        errors = sum(
+            row[f"der_collar_{collar}"] * row[f"parts_collar_{collar}"]["reference_s"] for row in rows
+        )
+        pooled[f"der_collar_{collar}"] = errors / reference if reference else 0.0
+    return pooled
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=5.5)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--der-only", action="store_true", help="only score diarization on AMI")
     args = parser.parse_args()
+    if args.der_only:
+        OUT.mkdir(parents=True, exist_ok=True)
+        ami = ami_der()
+        (OUT / "transcribe_der.json").write_text(json.dumps(ami, indent=2))
+        print_der(ami)
+        return
     OUT.mkdir(parents=True, exist_ok=True)
     from faster_whisper import WhisperModel
 
@@ -288,7 +309,10 @@ def print_table(results: dict[str, Any]) -> None:
         words = f"{r['words_ours']}/{r['words_bare']}"
         print(f"{mode:8} {r['ours_s']:8.2f} {r['bare_s']:8.2f} {r['ratio']:6.2f} {r['rtf']:6.3f} {words:>16}")
     print(f"peak RSS (fresh process, stereo call): {results['peak_rss_mib']['stereo']:.0f} MiB")
-    ami = results["ami"]
+    print_der(results["ami"])
+
+
+def print_der(ami: dict[str, Any]) -> None:
     if "clips" not in ami:
         print(f"AMI: {ami['skipped']}")
         return
@@ -296,8 +320,9 @@ def print_table(results: dict[str, Any]) -> None:
     for name, row in ami["clips"].items():
         speakers = f"{row['speakers_ref']}/{row['speakers_hyp']}"
         print(f"{name:8} {speakers:>11} {row['der_collar_0.25']:9.3f} {row['der_collar_0.0']:7.3f}")
-    pooled = ami["pooled"]
-    print(f"{'pooled':8} {'':>11} {pooled['der_collar_0.25']:9.3f} {pooled['der_collar_0.0']:7.3f}")
+    for label, key in (("pooled", "pooled"), ("2-party", "pooled_two_party")):
+        pooled = ami[key]
+        print(f"{label:8} {'':>11} {pooled['der_collar_0.25']:9.3f} {pooled['der_collar_0.0']:7.3f}")
 
 
 if __name__ == "__main__":
