@@ -16,7 +16,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_ready
 
 from api.config import Settings, get_settings
 from api.engines import Engines
@@ -97,7 +97,8 @@ def run_worker(
         set_worker_context(build_context(settings))
     if metrics_port is not None:
         serve_metrics(metrics_port)
-    sweeper.start()
+    # Start sweeping once the pool is up: a prefork pool must not fork while the sweeper holds locks.
+    worker_ready.connect(lambda **_: sweeper.start(), weak=False)
     argv = [
         "worker",
         f"--pool={pool}",

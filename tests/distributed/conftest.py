@@ -25,6 +25,7 @@ from tests.models.conftest import POSTGRES_URL, _require_postgres
 
 REPO = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("DEALSIGNAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+RABBITMQ_URL = os.environ.get("DEALSIGNAL_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 LEASE_S = 6.0  # short, so a killed worker's call is taken over within seconds
 
 
@@ -75,6 +76,19 @@ def pg_schema_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture
+def rabbitmq_url() -> str:
+    """Return the test RabbitMQ URL; skip when RabbitMQ does not answer (it is optional)."""
+    from kombu import Connection
+
+    try:
+        with Connection(RABBITMQ_URL, connect_timeout=3) as connection:
+            connection.ensure_connection(max_retries=1)
+    except Exception as exc:
+        pytest.skip(f"RabbitMQ at {RABBITMQ_URL} unreachable: {exc}; set DEALSIGNAL_TEST_RABBITMQ_URL")
+    return RABBITMQ_URL
+
+
 @dataclass
 class Cluster:
     """Environment shared by the API (in the test process) and worker subprocesses."""
@@ -83,9 +97,11 @@ class Cluster:
     logs: Path
     workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
-    def start_worker(self, name: str, *, threads: int = 1) -> subprocess.Popen[bytes]:
+    def start_worker(
+        self, name: str, *, threads: int = 1, extra: tuple[str, ...] = ()
+    ) -> subprocess.Popen[bytes]:
         command = [sys.executable, "-m", "api.cli", "worker", "--lease-s", str(LEASE_S)]
-        command += ["--threads", str(threads)]
+        command += ["--threads", str(threads), *extra]
         with (self.logs / f"{name}.log").open("ab") as log:  # the child keeps its own descriptor
             process = subprocess.Popen(command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self.workers[name] = process

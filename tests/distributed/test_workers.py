@@ -176,3 +176,19 @@ def wait_some_done(engine: Engine, ids: list[int], *, at_least: int, timeout: fl
 
 
 assert LEASE_S < BATCH_TIMEOUT_S
+
+
+def test_prefork_worker_on_rabbitmq_by_configuration_alone(cluster: Cluster, rabbitmq_url: str) -> None:
+    cluster.env["DEALSIGNAL_RUNNER__BROKER_URL"] = rabbitmq_url
+    cluster.start_worker("prefork", extra=("--concurrency", "2"))
+    with api(cluster) as (client, engine, auth):
+        deals = create_deals(client, auth)
+        cluster.wait_ready("prefork")
+        ids = [upload_transcript(client, auth, path, deals[n % 4]) for n, path in enumerate(CORPUS[:6])]
+        statuses = wait_all_finished(engine, ids, timeout=BATCH_TIMEOUT_S)
+        assert set(statuses.values()) == {"done"}, statuses
+        assert_exactly_once(engine, ids)
+        health = client.get("/healthz").json()
+        assert (health["broker"], health["queue_length"]) == ("ok", 0)
+    pids = set(re.findall(r"claimed with lease \d+ by pid (\d+)", cluster.log_text("prefork")))
+    assert len(pids) == 2, pids  # two child processes, each with its own models
