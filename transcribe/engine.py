@@ -23,7 +23,7 @@ from transcribe.audio import SAMPLE_RATE, FloatArray, decode_audio
 from transcribe.diarize import Diarizer, detect_speech, speaker_at
 from transcribe.errors import TranscribeError
 from transcribe.sides import resolve_speakers
-from transcribe.stereo import channel_index, channel_labels, is_two_party, merge_channels
+from transcribe.stereo import channel_index, channel_labels, drop_bleed, is_two_party, merge_channels
 from transcribe.types import TranscribeOptions, Transcript, Utterance, Word
 from transcribe.utterances import SpokenWord, build_utterances, first_speech_order
 
@@ -149,6 +149,8 @@ class WhisperEngine:
             self.recognise(np.ascontiguousarray(channel), options, report.pass_callback(index))
             for index, channel in enumerate(audio)
         ]
+        # Bleed goes first, so that a leaked "Hi" does not make a channel speak first.
+        per_channel = drop_bleed(per_channel, audio)
         labels = channel_labels(per_channel)
         return merge_channels(per_channel, labels), labels
 

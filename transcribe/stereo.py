@@ -26,6 +26,12 @@ _DUAL_MONO_CORRELATION = 0.9
 _SILENT_CHANNEL_RATIO = 0.01
 _ABSOLUTE_SILENCE_RMS = 1e-4
 _STRIDE = 8
+# A word whose span is this much louder on the other channel (6 dB in amplitude) is bleed.
+_BLEED_POWER_RATIO = 4.0
+_FRAME = 160  # 10 ms at 16 kHz
+_MAX_LAG = 320  # 20 ms: line and headset echo paths are short
+_COPY_CORRELATION = 0.5
+_FRAMES_PER_S = 100
 CHANNEL_NAMES = ("left", "right")
 
 
@@ -62,6 +68,55 @@ def channel_labels(channel_words: Sequence[Sequence[Word]]) -> list[str | None]:
     for rank, (_, index) in enumerate(sorted(firsts)):
         labels[index] = f"Speaker {rank + 1}"
     return labels
+
+
+def drop_bleed(channel_words: Sequence[Sequence[Word]], audio: FloatArray) -> list[list[Word]]:
+    """Keep, on each channel, only the words its own party said.
+
+    Recorders rarely isolate the parties completely: the rep's voice leaks into the customer's
+    channel at -20 dB or so, which Whisper still transcribes. A word is bleed when, over its
+    span, the other channel is much louder and carries the same waveform (a scaled, slightly
+    delayed copy). Two people talking at once are loud on both sides but not copies, so both
+    keep their words.
+    """
+    power = [_frame_power(channel) for channel in audio]
+    kept: list[list[Word]] = []
+    for index, words in enumerate(channel_words):
+        own, other = index, 1 - index
+        kept.append(
+            [
+                word
+                for word in words
+                if _mean_over(power[other], word) <= _BLEED_POWER_RATIO * _mean_over(power[own], word)
+                or not _is_copy(audio[own], audio[other], word)
+            ]
+        )
+    return kept
+
+
+def _is_copy(own: FloatArray, other: FloatArray, word: Word) -> bool:
+    """Is `own` a scaled copy of `other` (within +-20 ms) over the word's span?"""
+    lo, hi = int(word.start * 16_000), max(int(word.end * 16_000), int(word.start * 16_000) + _FRAME)
+    a, b = own[lo:hi].astype(np.float64), other[lo:hi].astype(np.float64)
+    energy = float(np.sqrt(np.dot(a, a) * np.dot(b, b)))
+    if len(a) < _FRAME or energy == 0.0:
+        return False
+    size = 2 * len(a)
+    corr = np.fft.irfft(np.fft.rfft(a, size) * np.conj(np.fft.rfft(b, size)), size)
+    near = np.concatenate([corr[: _MAX_LAG + 1], corr[-_MAX_LAG:]])
+    return float(np.abs(near).max()) / energy >= _COPY_CORRELATION
+
+
+def _frame_power(channel: FloatArray) -> FloatArray:
+    frames = len(channel) // _FRAME
+    squared = np.square(channel[: frames * _FRAME], dtype=np.float32).reshape(frames, _FRAME)
+    return np.asarray(squared.mean(axis=1), dtype=np.float32)
+
+
+def _mean_over(power: FloatArray, word: Word) -> float:
+    first = min(int(word.start * _FRAMES_PER_S), max(len(power) - 1, 0))
+    last = max(int(np.ceil(word.end * _FRAMES_PER_S)), first + 1)
+    return float(power[first:last].mean()) if len(power) else 0.0
 
 
 def merge_channels(channel_words: Sequence[Sequence[Word]], labels: Sequence[str | None]) -> list[SpokenWord]:

@@ -92,6 +92,18 @@ def test_stereo_rep_channel_and_participants_name_the_speakers(engine, audio_fix
     assert transcript.participants == (DANA, TOM)
 
 
+def test_stereo_with_crosstalk_bleed(engine, audio_fixtures: Path, write_wav):
+    from transcribe.audio import decode_audio
+
+    left, right = decode_audio(audio_fixtures / "call_stereo.flac")
+    leaky = write_wav("leaky.wav", np.stack([left + 0.2 * right, right + 0.2 * left]))
+
+    transcript = engine.transcribe(leaky, date=DATE)
+
+    _assert_call_split(transcript, "Speaker 1", "Speaker 2")
+    assert [u.speaker for u in transcript.utterances] == ["Speaker 1", "Speaker 2"] * 3
+
+
 def test_mono_call_is_diarized_into_two_speakers(engine, audio_fixtures: Path):
     transcript = engine.transcribe(audio_fixtures / "call_mono.flac", date=DATE)
 

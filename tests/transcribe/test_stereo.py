@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from transcribe.errors import TranscribeError
-from transcribe.stereo import channel_index, channel_labels, is_two_party, merge_channels
+from transcribe.stereo import channel_index, channel_labels, drop_bleed, is_two_party, merge_channels
 from transcribe.types import Word
 
 RNG = np.random.default_rng(7)
@@ -79,3 +79,21 @@ def test_merge_keeps_simultaneous_different_words():
     right = [Word(1.0, 1.5, "yeah")]
 
     assert len(merge_channels([left, right], ["Speaker 1", "Speaker 2"])) == 2
+
+
+def test_bleed_from_the_other_channel_is_dropped():
+    rep = _voice(2)
+    rep[16_000:] = 0  # the rep talks for the first second only
+    audio = np.stack([rep, 0.1 * rep])  # and leaks into the buyer's channel at -20 dB
+    word = Word(0.2, 0.8, "pricing")
+
+    kept = drop_bleed([[word], [word]], audio)
+
+    assert kept == [[word], []]
+
+
+def test_talking_at_once_is_not_bleed():
+    audio = np.stack([_voice(2) * 0.2, _voice(2)])  # two different voices, one much louder
+    word = Word(0.2, 0.8, "yes")
+
+    assert drop_bleed([[word], [word]], audio) == [[word], [word]]
