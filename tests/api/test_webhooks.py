@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import threading
 import time
@@ -15,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from api.webhooks import WebhookService, event_type, verify
+from api.webhooks import WebhookService, event_type, sign, verify
 from api.webhooks.delivery import RetryPolicy, retry_after_s
 from models.crud.webhooks import NEVER
 from models.tables import ChangeEvent, OutboxEvent
@@ -41,9 +43,11 @@ class Receiver:
         with self.lock:
             if self.script:
                 return self.script.pop(0)
-            if not verify(
-                self.secret, headers["x-dealsignal-timestamp"], body, headers["x-dealsignal-signature"]
-            ):
+            timestamp = headers["x-dealsignal-timestamp"]
+            # Checked as a receiver would, without our own helper: hex HMAC-SHA256 of "{timestamp}.{body}".
+            mac = hmac.new(self.secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+            fresh = abs(time.time() - int(timestamp)) < 300
+            if not (fresh and hmac.compare_digest(headers["x-dealsignal-signature"], f"sha256={mac}")):
                 self.bad_signatures += 1
                 return 401, {}
             payload = json.loads(body)
@@ -400,3 +404,11 @@ def test_delivered_events_are_purged_after_the_retention(
     assert service.run_once() == 1 and len(_outbox(app_engine)) == 1
     assert service.purge() == 1 and _outbox(app_engine) == []
     assert WebhookService(app_engine).purge() == 0
+
+
+def test_signature_helpers_agree_with_the_documented_formula() -> None:
+    body = b'{"id":"x"}'
+    expected = "sha256=" + hmac.new(b"whsec_k", b"1700000000." + body, hashlib.sha256).hexdigest()
+    assert sign("whsec_k", "1700000000", body) == expected
+    assert verify("whsec_k", "1700000000", body, expected)
+    assert not verify("whsec_k", "1700000001", body, expected)
