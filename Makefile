@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint bench services train
+.PHONY: install run test lint bench services train browser
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,8 +28,13 @@ run: install
 services:
 	@bash .ci/services.sh
 
-test: install services
-	DEALSIGNAL_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest
+# The browser tests drive Debian's Chromium (no browser downloads here); install it once.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null)
+
+test: install services browser
+	DEALSIGNAL_REQUIRE_POSTGRES=1 DEALSIGNAL_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .
