@@ -93,7 +93,7 @@ def detect_speech(audio: FloatArray) -> list[tuple[float, float]]:
 
 
 def _speech_only(audio: FloatArray, regions: Sequence[tuple[float, float]]) -> FloatArray:
-    """Zero everything outside speech, so loudness normalisation measures the voices only."""
+    """Zero everything outside speech, so noise between turns does not colour the embeddings."""
     masked = np.zeros_like(audio)
     for start, end in regions:
         lo, hi = int(start * SAMPLE_RATE), int(end * SAMPLE_RATE)
