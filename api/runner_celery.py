@@ -145,8 +145,9 @@ def process_call_task(self: Task[Any, Any], call_id: int, token: int | None = No
             )
     except TRANSIENT as exc:
         raise self.retry(exc=exc, countdown=backoff_s(self.request.retries)) from exc
-    if claim.outcome is leases.ClaimOutcome.BUSY:
+    if claim.outcome is leases.ClaimOutcome.BUSY and self.request.retries < MAX_RETRIES:
         # Another worker's lease is live (or a killed one's has not expired yet): look again after it.
+        # Past the retries the sweeper still has the call covered, should its holder die.
         raise self.retry(countdown=claim.wait_s + 1.0)
     if claim.outcome is not leases.ClaimOutcome.CLAIMED:
         log.info("call %s: %s, nothing to do", call_id, claim.outcome)
