@@ -89,7 +89,9 @@ def shot(driver: Any, name: str, width: int = DESKTOP) -> None:
 
 
 def step_status(driver: Any, step_id: int) -> str:
-    return str(driver.find_element("css selector", f"#step-{step_id} .status-line .tag").text)
+    # One script call: the card's tag is replaced when the answer arrives (no stale element).
+    script = f"var t = document.querySelector('#step-{step_id} .status-line .tag'); return t && t.textContent"
+    return str(driver.execute_script(script))
 
 
 def test_rep_reviews_next_steps_and_sees_them_on_the_deal(browser: Any, served: tuple[str, World]) -> None:
