@@ -95,3 +95,16 @@ def delete_webhook(webhook_id: int, session: SessionDep, _user: RevOpsUser) -> R
         raise ProblemError(status.HTTP_404_NOT_FOUND, f"no webhook {webhook_id}")
     store.delete_subscription(session, subscription=subscription)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+class Requeued(BaseModel):
+    requeued: int
+
+
+@router.post("/{webhook_id}/redeliver", response_model=Requeued, responses={404: {}})
+def redeliver_webhook(webhook_id: int, session: SessionDep, _user: RevOpsUser) -> Requeued:
+    """Retry the subscription's dead events (after the receiver is fixed) with a fresh set of attempts."""
+    subscription = store.get_subscription(session, subscription_id=webhook_id)
+    if subscription is None:
+        raise ProblemError(status.HTTP_404_NOT_FOUND, f"no webhook {webhook_id}")
+    return Requeued(requeued=store.requeue_dead_events(session, subscription_id=webhook_id))

@@ -182,3 +182,18 @@ def purge_delivered_events(session: Session, *, before: dt.datetime) -> int:
     )
     session.commit()
     return int(result.rowcount or 0)
+
+
+def requeue_dead_events(session: Session, *, subscription_id: int) -> int:
+    """Give a subscription's dead events a fresh set of attempts, due now; return how many."""
+    result = session.exec(
+        update(OutboxEvent)
+        .where(
+            col(OutboxEvent.subscription_id) == subscription_id,
+            col(OutboxEvent.delivered_at).is_(None),
+            col(OutboxEvent.next_attempt_at) == NEVER,
+        )
+        .values(attempts=0, next_attempt_at=utcnow())
+    )
+    session.commit()
+    return int(result.rowcount or 0)

@@ -131,6 +131,7 @@ def app_engine(client: TestClient) -> Engine:
 
 def test_routes_need_a_key_and_revops(client: TestClient, team: Team) -> None:
     calls = [
+        ("post", "/v1/webhooks/1/redeliver"),
         ("post", "/v1/webhooks"),
         ("get", "/v1/webhooks"),
         ("get", "/v1/webhooks/1"),
@@ -168,6 +169,7 @@ def test_subscribe_list_get_delete(client: TestClient, team: Team) -> None:
     gone = client.get(f"/v1/webhooks/{hook['id']}", headers=revops)
     assert gone.status_code == 404 and gone.headers["content-type"] == PROBLEM
     assert client.delete(f"/v1/webhooks/{hook['id']}", headers=revops).status_code == 404
+    assert client.post(f"/v1/webhooks/{hook['id']}/redeliver", headers=revops).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -249,6 +251,12 @@ def test_a_4xx_is_not_retried_and_the_event_is_dead(
     assert "410" in (row.last_error or "") and receiver.ids == []
     counts = client.get("/v1/webhooks", headers=team.auth("revops")).json()["data"][0]["deliveries"]
     assert counts["dead"] == 1
+    hook_id = client.get("/v1/webhooks", headers=team.auth("revops")).json()["data"][0]["id"]
+    again = client.post(f"/v1/webhooks/{hook_id}/redeliver", headers=team.auth("revops"))
+    assert again.status_code == 200 and again.json() == {"requeued": 1}
+    assert service.run_once() == 1  # the receiver is fixed now (its script is empty)
+    (row,) = _outbox(app_engine)
+    assert row.delivered_at is not None and receiver.ids == [str(row.event_id)]
 
 
 def test_a_restart_mid_way_loses_and_duplicates_nothing(
