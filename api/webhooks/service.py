@@ -14,6 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
@@ -25,6 +26,18 @@ from models.sqltypes import utcnow
 
 log = logging.getLogger("dealsignal.webhooks")
 PURGE_EVERY_S = 3600.0
+
+
+class WebhookSettings(BaseModel):
+    """Settings shape for `Settings.webhooks` (env WEBHOOKS__POLL_INTERVAL_S and so on)."""
+
+    poll_interval_s: float = Field(default=1.0, gt=0)
+    backoff_base_s: float = Field(default=10.0, gt=0)
+    backoff_cap_s: float = Field(default=3600.0, gt=0)
+    max_attempts: int = Field(default=10, ge=1)
+    timeout_s: float = Field(default=5.0, gt=0)
+    workers: int = Field(default=4, ge=1)
+    retention_days: float = Field(default=7.0, ge=0)
 
 
 class WebhookService:
@@ -60,6 +73,20 @@ class WebhookService:
         self._thread: threading.Thread | None = None
         self._client: httpx.Client | None = None
         self._pool: ThreadPoolExecutor | None = None
+
+    @classmethod
+    def from_settings(cls, engine: Engine, settings: WebhookSettings) -> WebhookService:
+        """Build the service from `Settings.webhooks`."""
+        return cls(
+            engine,
+            poll_interval_s=settings.poll_interval_s,
+            backoff_base_s=settings.backoff_base_s,
+            backoff_cap_s=settings.backoff_cap_s,
+            max_attempts=settings.max_attempts,
+            timeout_s=settings.timeout_s,
+            workers=settings.workers,
+            retention=dt.timedelta(days=settings.retention_days),
+        )
 
     def start(self) -> None:
         """Start delivering."""

@@ -420,3 +420,10 @@ def test_signature_helpers_agree_with_the_documented_formula() -> None:
     assert sign("whsec_k", "1700000000", body) == expected
     assert verify("whsec_k", "1700000000", body, expected)
     assert not verify("whsec_k", "1700000001", body, expected)
+
+
+def test_service_from_settings(app_engine: Engine) -> None:
+    from api.webhooks import WebhookSettings
+
+    service = WebhookService.from_settings(app_engine, WebhookSettings(backoff_base_s=2, max_attempts=3))
+    assert service.policy.base_s == 2 and service.policy.max_attempts == 3 and service.poll_interval_s == 1
