@@ -14,6 +14,7 @@ from api.config import Settings
 from api.engines import Engines
 from api.main import create_app
 from models.db import make_engine, migrate
+from tests.models.conftest import postgres_schema_url  # noqa: F401  (fixture)
 from tests.ui.seed import Org, add_deals, deal_ids_of, make_org, score_all, wav_bytes
 
 
@@ -40,10 +41,10 @@ class World:
         return self.org.managers[0].email
 
 
-def seed_world(data_dir: Path) -> World:
+def seed_world(data_dir: Path, database_url: str | None = None) -> World:
     """Create two teams of two reps, three deals each with a processed call (the first with audio)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    settings = Settings(data_dir=data_dir, runner={"poll_interval_s": 0.2})
+    settings = Settings(data_dir=data_dir, database_url=database_url, runner={"poll_interval_s": 0.2})
     audio = settings.audio_dir / "ab" / "abcdef.wav"
     audio.parent.mkdir(parents=True, exist_ok=True)
     audio.write_bytes(wav_bytes(seconds=40.0))
@@ -65,9 +66,11 @@ def seed_world(data_dir: Path) -> World:
     return world
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> World:
-    return seed_world(tmp_path / "var")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> World:
+    """The seeded world on SQLite, then on a fresh PostgreSQL schema (skipped when unreachable)."""
+    url = request.getfixturevalue("postgres_schema_url") if request.param == "postgres" else None
+    return seed_world(tmp_path / "var", url)
 
 
 @pytest.fixture

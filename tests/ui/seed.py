@@ -234,6 +234,12 @@ def add_deals(
             )
     for table in rows:
         _insert(session, table, rows[table])
+    if session.get_bind().dialect.name == "postgresql":  # explicit ids leave the sequences behind
+        for model in rows:
+            name = model.__tablename__
+            session.connection().exec_driver_sql(
+                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), COALESCE(MAX(id), 1)) FROM {name}"
+            )
     session.commit()
     return deal_ids
 
