@@ -427,3 +427,18 @@ def test_service_from_settings(app_engine: Engine) -> None:
 
     service = WebhookService.from_settings(app_engine, WebhookSettings(backoff_base_s=2, max_attempts=3))
     assert service.policy.base_s == 2 and service.policy.max_attempts == 3 and service.poll_interval_s == 1
+
+
+def test_an_event_dies_after_max_attempts_of_retryable_failures(
+    client: TestClient, team: Team, app_engine: Engine, receiver: Receiver
+) -> None:
+    receiver.script = [(408, {}), (500, {}), (500, {})]
+    _subscribe(client, team, receiver, events=["deal.updated"])
+    client.put("/v1/crm/deals/M-1", json=deal_body(), headers=team.auth("revops"))
+    service = WebhookService(app_engine, backoff_base_s=0.01, max_attempts=2)
+    service.run_once()  # 408: retried
+    time.sleep(0.05)
+    service.run_once()  # 500 on the last attempt: dead
+    (row,) = _outbox(app_engine)
+    assert row.attempts == 2 and row.next_attempt_at == NEVER and "gave up after 2" in (row.last_error or "")
+    assert receiver.script == [(500, {})]
