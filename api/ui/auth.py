@@ -56,11 +56,16 @@ PageUserDep = Annotated[PageUser, Depends(get_page_user)]
 def check_form(request: Request, page_user: PageUser, settings: Settings, token: str | None) -> None:
     """Refuse a POST whose CSRF token is not the session's or whose Origin is another site."""
     secret = cookies.load_secret(settings.data_dir)
-    origin = request.headers.get("origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
+    if not same_origin(request):
         raise PageError(status.HTTP_403_FORBIDDEN, "This form came from another site.")
     if not cookies.csrf_ok(secret, page_user.session, token):
         raise PageError(status.HTTP_403_FORBIDDEN, "The form expired; reload the page and try again.")
+
+
+def same_origin(request: Request) -> bool:
+    """Tell whether a POST came from our own pages (browsers send Origin with every form post)."""
+    origin = request.headers.get("origin")
+    return not origin or urlsplit(origin).netloc == request.headers.get("host")
 
 
 def safe_next(target: str | None) -> str:
@@ -85,6 +90,8 @@ def signin(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     """Open a session for the user whose API key was pasted."""
+    if not same_origin(request):  # no signing a victim in to someone else's account from another site
+        raise PageError(status.HTTP_403_FORBIDDEN, "This form came from another site.")
     key = crud.get_api_key(session, key=api_key.strip())
     user = session.get(User, key.user_id) if key is not None else None
     if key is None or key.id is None or user is None or not user.active:

@@ -208,3 +208,16 @@ def test_sign_out_and_revoked_keys_end_the_session(client: TestClient, world: Wo
         assert crud.revoke_api_key(session, key=world.org.key(world.rep))
     engine.dispose()
     assert client.get("/", follow_redirects=False).headers["location"] == "/signin?next=/"
+
+
+def test_pages_refuse_framing_and_foreign_sign_ins(client: TestClient, world: World) -> None:
+    page = client.get("/signin")
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    data = {"api_key": world.org.key(world.rep)}
+    foreign = client.post(
+        "/signin", data=data, headers={"Origin": "https://evil.example"}, follow_redirects=False
+    )
+    assert foreign.status_code == 403 and "set-cookie" not in foreign.headers
+    own = client.post("/signin", data=data, headers={"Origin": "http://testserver"}, follow_redirects=False)
+    assert own.status_code == 303
