@@ -23,6 +23,7 @@ from extract.metrics import call_metrics, speaker_metrics
 from extract.next_steps import extract_next_steps
 from extract.objections import extract_objections
 from extract.pipeline import build_nlp
+from extract.prototypes import Prototypes, category_inputs
 from extract.represent import Represented, represent
 from extract.speaker_names import name_speakers
 from extract.stakeholders import extract_stakeholders
@@ -84,6 +85,7 @@ class Analyzer:
         self.heads = heads
         self.framework = Framework(options.framework)
         self.meeting = meeting
+        self.prototypes = Prototypes(encoder) if heads.variant == "full" else None
         self.versions = {
             "heads": str(manifest.get("data_hash", "")),
             "encoder": encoder.name,
@@ -112,7 +114,7 @@ class Analyzer:
 
     def represent(self, transcript: Transcript) -> Represented:
         """Run spaCy and the encoder over the transcript."""
-        return represent(transcript, self.nlp, self.encoder)
+        return represent(transcript, self.nlp, self.encoder, self.prototypes)
 
     def analyze(self, transcript: Transcript) -> Insights:
         """Extract next steps, stakeholders, objections, mentions, methodology and talk metrics.
@@ -131,7 +133,10 @@ class Analyzer:
         ns_proba, ns_threshold = self._next_step_scores(rep, x)
         next_steps = extract_next_steps(rep.views, rep.docs, ns_proba, ns_threshold, names)
         objections = extract_objections(
-            rep.views, obj_head.proba(x), self.heads["objection_category"].proba(x), obj_head.threshold
+            rep.views,
+            obj_head.proba(x),
+            self.heads["objection_category"].proba(category_inputs(x, rep.proto, self.heads.variant)),
+            obj_head.threshold,
         )
         stakeholders = extract_stakeholders(
             rep.views, rep.docs, rep.sides, said, self.heads.heads.get("authority")

@@ -13,6 +13,7 @@ from spacy.tokens import Doc
 from extract import cues
 from extract.engine import Encoder
 from extract.features import UtteranceView, rule_features
+from extract.prototypes import Prototypes
 from extract.sides import speaker_sides
 from transcribe.types import Transcript
 
@@ -26,15 +27,19 @@ class Represented:
     sides: dict[str, str]
     full: NDArray[np.float32]  # embeddings (utterance, previous, next) + rule features
     rules: NDArray[np.float32]
+    proto: NDArray[np.float32]  # per objection category, max cosine to its prototype sentences
 
 
-def represent(transcript: Transcript, nlp: Language, encoder: Encoder) -> Represented:
+def represent(
+    transcript: Transcript, nlp: Language, encoder: Encoder, prototypes: Prototypes | None = None
+) -> Represented:
     """Run spaCy and the encoder over every utterance, once.
 
     Args:
         transcript: the call.
         nlp: the pipeline from `extract.pipeline.build_nlp`.
         encoder: the sentence encoder (or a `NullEncoder`).
+        prototypes: embedded objection prototypes (None: zero similarities).
 
     Returns:
         Views, docs, sides and the head input matrices.
@@ -58,7 +63,8 @@ def represent(transcript: Transcript, nlp: Language, encoder: Encoder) -> Repres
     ]
     rules = rule_features(views)
     emb = encode_unique(encoder, cleaned)
-    return Represented(views=views, docs=docs, sides=sides, full=stack(emb, rules), rules=rules)
+    proto = prototypes.similarity(emb) if prototypes else np.zeros((len(views), 8), dtype=np.float32)
+    return Represented(views=views, docs=docs, sides=sides, full=stack(emb, rules), rules=rules, proto=proto)
 
 
 def encode_unique(encoder: Encoder, texts: list[str]) -> NDArray[np.float32]:

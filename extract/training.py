@@ -26,6 +26,7 @@ from extract.fitting import fit_binary, fit_multiclass
 from extract.heads import HeadSet, save_heads
 from extract.objections import CATEGORIES
 from extract.pipeline import build_nlp
+from extract.prototypes import Prototypes, category_inputs
 from extract.represent import represent
 from extract.speaker_names import name_speakers
 from extract.stakeholders import candidates
@@ -54,6 +55,7 @@ class _Data:
     category: list[int] = field(default_factory=list)
     groups: list[int] = field(default_factory=list)
     buyer: list[bool] = field(default_factory=list)  # objections are only looked for in non-rep turns
+    proto: list[NDArray[np.float32]] = field(default_factory=list)
     people: list[NDArray[np.float32]] = field(default_factory=list)
     deciding: list[int] = field(default_factory=list)
     people_groups: list[int] = field(default_factory=list)
@@ -92,15 +94,17 @@ def train(corpus_dir: Path, out_dir: Path, encoder: Encoder | None = None) -> Tr
 
 def _collect(calls: list[tuple[Path, dict[str, Any]]], encoder: Encoder) -> _Data:
     nlp = build_nlp()
+    prototypes = Prototypes(encoder)
     data = _Data()
     for group, (path, call) in enumerate(calls):
-        rep = represent(read_transcript(call, path.stem), nlp, encoder)
+        rep = represent(read_transcript(call, path.stem), nlp, encoder, prototypes)
         gold = call["gold"]
         steps = {int(s["utterance"]) for s in gold.get("next_steps", [])}
         cats = {int(o["utterance"]): CATEGORIES.index(o["category"]) for o in gold.get("objections", [])}
         n = len(rep.views)
         data.full.append(rep.full)
         data.rules.append(rep.rules)
+        data.proto.append(rep.proto)
         data.next_step += [int(i in steps) for i in range(n)]
         data.objection += [int(i in cats) for i in range(n)]
         data.category += [cats.get(i, -1) for i in range(n)]
@@ -137,7 +141,8 @@ def _fit_all(data: _Data) -> tuple[list[HeadSet], dict[str, float], dict[str, fl
         heads["authority"] = head
         cv[f"{variant}.authority"], thresholds[f"{variant}.authority"] = f1, head.threshold
         mask = category >= 0
-        head, acc = fit_multiclass("objection_category", x[mask], category[mask], groups[mask], CATEGORIES)
+        cx = category_inputs(x, np.vstack(data.proto), variant)
+        head, acc = fit_multiclass("objection_category", cx[mask], category[mask], groups[mask], CATEGORIES)
         heads["objection_category"] = head
         cv[f"{variant}.objection_category_acc"] = acc
         sets.append(HeadSet(variant=variant, heads=heads))

@@ -158,3 +158,34 @@ def test_contract_fields(analyzer) -> None:
     assert set(out["mentions"]) == {"competitors", "budget", "timeline", "pain_points"}
     assert out["methodology"]["framework"] == "MEDDICC"
     assert set(out["speakers"][0]) >= {"name", "side", "talk_ratio", "longest_monologue_s", "questions"}
+
+
+def test_accepted_proposal_points_at_the_proposal(analyzer) -> None:
+    steps = _steps(
+        analyzer,
+        [
+            (REP, "Thanks, this was really useful."),
+            (REP, "How about we get your security team and our engineers on a call Thursday at two?"),
+            (BUYER, "Yeah, Thursday at two works, I'll make sure they're there."),
+            (REP, "Great, talk soon."),
+        ],
+    )
+    step = next(s for s in steps if s.utterance in (1, 2))
+    assert step.utterance == 1 and step.owner_side == "both"
+    assert step.due == dt.date(2026, 3, 5) and step.confirmed
+
+
+def test_generic_speakers_get_said_names_and_sides(analyzer) -> None:
+    lines = [
+        ("Speaker 1", "hey everyone this is kevin from civicly and i've got nina with me"),
+        ("Speaker 3", "hi i'm nina i'm the proposal manager at civicly"),
+        ("Speaker 2", "great um so i'm rosa delgado deputy director of planning and our budget is tight"),
+        ("Speaker 1", "thanks rosa so tell me about your current permitting process"),
+        ("Speaker 2", "honestly we use spreadsheets and it takes forever"),
+    ]
+    unknown = {"Speaker 1": Side.UNKNOWN, "Speaker 2": Side.UNKNOWN, "Speaker 3": Side.UNKNOWN}
+    ins = analyzer.analyze(make_call(lines, unknown))
+    sides = {s.name: s.side for s in ins.speakers}
+    assert sides == {"Speaker 1": "rep", "Speaker 2": "buyer", "Speaker 3": "rep"}
+    names = {s.name.lower() for s in ins.stakeholders}
+    assert "rosa delgado" in names and not {"kevin", "nina"} & names
