@@ -138,7 +138,7 @@ def main() -> None:
     }
     cached = {"/team", "/forecast"}
     results: dict[str, Any] = {}
-    with TestClient(timer) as client:  # type: ignore[arg-type]
+    with TestClient(timer) as client:
         if args.gc_freeze:
             gc.collect()
             gc.freeze()

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlmodel import col, select
 
 from api.deps import SessionDep, SettingsDep
 from api.flows import rescore_deal
@@ -19,7 +20,7 @@ from models.crud import pages as page_queries
 from models.crud.next_steps import effective
 from models.enums import ReviewDecision, Role
 from models.schemas import NextStepReview
-from models.tables import NextStep
+from models.tables import NextStep, User
 
 router = APIRouter(include_in_schema=False)
 QUEUE_DAYS = 30
@@ -36,11 +37,14 @@ def review_queue(request: Request, session: SessionDep, me: PageUserDep, days: i
     for item in items:
         deals.setdefault(item.deal_id, []).append(item)
     objections, stakeholders = page_queries.deal_summaries(session, deal_ids=list(deals))
+    owner_ids = {item.owner_id for item in items}
+    owners = dict(session.exec(select(User.id, User.name).where(col(User.id).in_(owner_ids))).all())
     context = {
         "groups": [
             {
                 "deal_id": deal_id,
                 "name": rows[0].deal_name,
+                "owner": owners.get(rows[0].owner_id) if me.user.role is not Role.REP else None,
                 "items": rows,
                 "objections": objections.get(deal_id, []),
                 "stakeholders": stakeholders.get(deal_id, []),

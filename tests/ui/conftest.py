@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from api.config import Settings
+from api.config import RunnerSettings, Settings
 from api.engines import Engines
 from api.main import create_app
 from models.db import make_engine, migrate
@@ -44,7 +44,8 @@ class World:
 def seed_world(data_dir: Path, database_url: str | None = None) -> World:
     """Create two teams of two reps, three deals each with a processed call (the first with audio)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    settings = Settings(data_dir=data_dir, database_url=database_url, runner={"poll_interval_s": 0.2})
+    runner = RunnerSettings(poll_interval_s=0.2)
+    settings = Settings(data_dir=data_dir, database_url=database_url, runner=runner)
     audio = settings.audio_dir / "ab" / "abcdef.wav"
     audio.parent.mkdir(parents=True, exist_ok=True)
     audio.write_bytes(wav_bytes(seconds=40.0))
