@@ -159,7 +159,7 @@ def process_call_task(self: Task[Any, Any], call_id: int, token: int | None = No
         log.warning("call %s: transient fault, retrying: %s", call_id, exc)
         countdown = backoff_s(self.request.retries)
         raise self.retry(
-            exc=exc, countdown=countdown, kwargs={"call_id": call_id, "token": claim.token}
+            exc=exc, countdown=countdown, args=(call_id,), kwargs={"token": claim.token}
         ) from exc
     return "processed"
 
