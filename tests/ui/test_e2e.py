@@ -173,6 +173,12 @@ def test_manager_opens_the_team_review(browser: Any, served: tuple[str, World]) 
     shot(browser, "team-phone", PHONE)
     browser.find_element("link text", "Forecast").click()
     wait_for(browser, lambda d: "/forecast" in d.current_url)
+    from selenium.webdriver.support.ui import Select
+
+    Select(browser.find_element("id", "period")).select_by_index(1)  # next quarter
+    browser.find_element("css selector", "form.filters button").click()
+    wait_for(browser, lambda d: "period=" in d.current_url)
+    assert browser.find_elements("css selector", ".stack .seg"), "the next quarter has weighted pipeline"
     shot(browser, "forecast-desktop")
 
 
