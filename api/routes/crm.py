@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, select
 
 from api.crm_fields import crm_fields
@@ -20,7 +21,7 @@ from models import crud
 from models.crud.bulk_state import deal_states
 from models.errors import NotFoundError, VersionConflictError
 from models.schemas import CrmDealUpsert, DealPublic, normalize_email
-from models.tables import Contact, Deal, User
+from models.tables import Account, Contact, Deal, User
 from signals.risk import score_deal
 
 BULK_MAX = 200  # as Salesforce's sObject Collections
@@ -169,11 +170,10 @@ def _upsert_record(session: Session, raw: Any, user: User) -> tuple[BulkResult, 
         deal, created = crud.upsert_deal_from_crm(
             session, external_id=record.external_id, data=record, by_user=user
         )
-    except (NotFoundError, VersionConflictError) as exc:
-        session.rollback()
-        return BulkResult(
-            external_id=external_id, status="error", errors=[{"loc": [], "msg": str(exc)}]
-        ), None
+    except (NotFoundError, VersionConflictError, SQLAlchemyError) as exc:
+        session.rollback()  # this record only: the ones before it are committed, the next ones go on
+        message = str(exc) if not isinstance(exc, SQLAlchemyError) else "database error; retry the record"
+        return BulkResult(external_id=external_id, status="error", errors=[{"loc": [], "msg": message}]), None
     kind: Literal["created", "updated"] = "created" if created else "updated"
     return BulkResult(external_id=record.external_id, status=kind, id=deal.id), deal
 
@@ -222,18 +222,27 @@ def upsert_crm_contact(
         address = normalize_email(email)
     except ValueError as exc:
         raise ProblemError(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc), title="Invalid email") from exc
+    try:
+        contact, account, created = _upsert_contact(session, address, body)
+    except IntegrityError:  # a concurrent request created the same contact or account first
+        session.rollback()
+        contact, account, created = _upsert_contact(session, address, body)
+    public = CrmContactPublic(
+        id=contact.id or 0, email=address, name=contact.name, title=contact.title, account=account.name
+    )
+    code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return JSONResponse(public.model_dump(mode="json"), status_code=code)
+
+
+def _upsert_contact(session: Session, address: str, body: CrmContactUpsert) -> tuple[Contact, Account, bool]:
     account = crud.upsert_account(session, name=body.account)
-    existing = session.exec(select(Contact.id).where(Contact.email == address)).first()
+    created = session.exec(select(Contact.id).where(Contact.email == address)).first() is None
     contact = crud.upsert_contact(session, account=account, name=body.name, email=address, title=body.title)
     # The CRM is the source of truth for a contact it names by email: take its name and account.
     contact.name, contact.account_id = " ".join(body.name.split()), account.id or contact.account_id
     session.commit()
     session.refresh(contact)
-    public = CrmContactPublic(
-        id=contact.id or 0, email=address, name=contact.name, title=contact.title, account=account.name
-    )
-    code = status.HTTP_200_OK if existing is not None else status.HTTP_201_CREATED
-    return JSONResponse(public.model_dump(mode="json"), status_code=code)
+    return contact, account, created
 
 
 @router.get("/deals/{external_id}/fields", responses={403: {}, 404: {}, 422: {}})

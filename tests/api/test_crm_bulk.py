@@ -178,3 +178,26 @@ def test_next_step_is_cut_to_salesforce_length_and_omit_maps_for_hubspot(
     assert sf["ForecastCategoryName"] == "Omitted"
     hs = crm_fields(public, "hubspot")
     assert hs["hs_manual_forecast_category"] == "OMIT" and hs["hs_next_step"].endswith("(due 2027-01-08)")
+
+
+def test_concurrent_contact_upserts_make_one_contact(client: TestClient, team: Team) -> None:
+    import threading
+
+    codes: list[int] = []
+    ids: set[int] = set()
+
+    def put(n: int) -> None:
+        response = client.put(
+            "/v1/crm/contacts/lee@acme.example",
+            json={"name": f"Lee {n}", "account": "Acme"},
+            headers=team.auth("revops"),
+        )
+        codes.append(response.status_code)
+        ids.add(response.json()["id"])
+
+    threads = [threading.Thread(target=put, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(codes) == [200] * 5 + [201] and len(ids) == 1
