@@ -366,6 +366,23 @@ _DEAL_COLUMNS = (
 )
 
 
+def _evidence(session: Session, scope: Any, full: bool) -> dict[str, dict[int, Any]]:
+    """Per deal id: close changes always; with `full`, stage changes, calls, people and methodology."""
+    closes = _close_changes(session, scope)
+    if not full:
+        return {"close_date_changes": closes}
+    calls, times = _calls(session, scope)
+    return {
+        "close_date_changes": closes,
+        "stage_changes": _stage_changes(session, scope),
+        "calls": {deal_id: [(deal_id, c) for c in items] for deal_id, items in calls.items()},
+        "stakeholders": _stakeholders(session, scope),
+        "next_steps": _steps(session, scope),
+        "objections": _objections(session, scope, times),
+        "methodology": _methodology(session, scope),
+    }
+
+
 def deal_states(session: Session, *, owner_ids: Owners, full: bool = True) -> list[DealState]:
     """Build the signals view of every deal of the owners.
 
@@ -380,47 +397,27 @@ def deal_states(session: Session, *, owner_ids: Owners, full: bool = True) -> li
         .where(d.id.in_(scope))
         .order_by(d.id),
     )
-    closes = _close_changes(session, scope)
-    stages = _stage_changes(session, scope) if full else {}
-    calls, times = _calls(session, scope) if full else ({}, {})
-    people = (
-        {
-            "stakeholders": _stakeholders(session, scope),
-            "next_steps": _steps(session, scope),
-            "objections": _objections(session, scope, times),
+    evidence = _evidence(session, scope, full)
+    methodology = evidence.pop("methodology", {})
+    result = []
+    for r in deals:
+        fields: dict[str, Any] = {
+            name: tuple(v for _, v in rows.get(r.id, [])) for name, rows in evidence.items()
         }
-        if full
-        else {}
-    )
-    methodology = _methodology(session, scope) if full else {}
-
-    def pick(kind: str, deal_id: int) -> tuple[Any, ...]:
-        return tuple(v for _, v in people.get(kind, {}).get(deal_id, []))
-
-    return [
-        DealState(
-            id=str(r.id),
-            name=r.name,
-            stage=parse_stage(r.stage),
-            created_at=r.created_at,
-            amount=float(r.amount) if r.amount is not None else None,
-            currency=r.currency,
-            close_date=r.close_date,
-            forecast_category=r.forecast_category,
-            probability=r.probability,
-            owner=r.email,
-            stage_entered_at=r.stage_entered_at,
-            close_date_changes=tuple(v for _, v in closes.get(r.id, [])),
-            stage_changes=tuple(v for _, v in stages.get(r.id, [])),
-            calls=tuple(calls.get(r.id, [])),
-            stakeholders=pick("stakeholders", r.id),
-            next_steps=pick("next_steps", r.id),
-            objections=pick("objections", r.id),
-            methodology=methodology.get(r.id),
-            last_buyer_activity=r.last_buyer_activity,
+        amount = float(r.amount) if r.amount is not None else None
+        values = {name: getattr(r, name) for name in _DEAL_COLUMNS if name not in ("id", "stage", "amount")}
+        result.append(
+            DealState(
+                id=str(r.id),
+                stage=parse_stage(r.stage),
+                amount=amount,
+                owner=r.email,
+                methodology=methodology.get(r.id),
+                **values,
+                **fields,
+            )
         )
-        for r in deals
-    ]
+    return result
 
 
 def risk_scores(session: Session, *, owner_ids: Owners) -> dict[str, int]:
