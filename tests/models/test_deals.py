@@ -168,6 +168,7 @@ def test_deal_to_public_matches_the_contract(session):
     )
     assert data["stakeholders"] == [
         {
+            "id": data["stakeholders"][0]["id"],
             "contact_id": data["stakeholders"][0]["contact_id"],
             "name": "Tom Becker",
             "email": "tom@acme.example",
@@ -177,6 +178,7 @@ def test_deal_to_public_matches_the_contract(session):
             "on_calls": 0,
         }
     ]
+    assert isinstance(data["stakeholders"][0]["id"], int)
     assert data["next_step"] is None and data["risk"] is None and data["version"] == 1
 
 
