@@ -112,6 +112,35 @@ def measure(
     return {"p50_ms": p50, "p95_ms": p95, "cpu_p50_ms": cpu50, "cpu_p95_ms": cpu95}
 
 
+def run_pages(settings: Settings, seeded: dict[str, Any], *, repeat: int, gc_freeze: bool) -> dict[str, Any]:
+    """Sign in as each role and measure its pages; team and forecast warm (cached) and cold."""
+    app = create_app(settings, engines=Engines(settings))
+    timer = Timed(app)
+    pages = {
+        "rep": ["/", f"/deals/{seeded['deal_id']}", f"/calls/{seeded['call_id']}"],
+        "manager": ["/", "/team", "/forecast"],
+        "leader": ["/team", "/forecast"],
+    }
+    cached = {"/team", "/forecast"}
+    results: dict[str, Any] = {}
+    with TestClient(timer) as client:
+        if gc_freeze:
+            gc.collect()
+            gc.freeze()
+        for who, paths in pages.items():
+            client.cookies.clear()
+            client.post("/signin", data={"api_key": seeded[who]}, follow_redirects=False)
+            for path in paths:
+                for cold in (False, True) if path in cached else (False,):
+                    name = f"{who} {path}" + (" (cold: cache emptied)" if cold else "")
+                    results[name] = f = measure(client, timer, path, repeat, cold=cold)
+                    print(
+                        f"{name:<40} wall p50 {f['p50_ms']:>6.1f} p95 {f['p95_ms']:>6.1f} ms"
+                        f"   cpu p50 {f['cpu_p50_ms']:>6.1f} p95 {f['cpu_p95_ms']:>6.1f} ms"
+                    )
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deals", type=int, default=5000)
@@ -129,30 +158,7 @@ def main() -> None:
     seeded = fill(settings, args.deals, args.calls_per_deal)
     print(f"load while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"filled {seeded['deals']} deals, {seeded['calls']} calls in {seeded['fill_s']} s ({data_dir})")
-    app = create_app(settings, engines=Engines(settings))
-    timer = Timed(app)
-    pages = {
-        "rep": ["/", f"/deals/{seeded['deal_id']}", f"/calls/{seeded['call_id']}"],
-        "manager": ["/", "/team", "/forecast"],
-        "leader": ["/team", "/forecast"],
-    }
-    cached = {"/team", "/forecast"}
-    results: dict[str, Any] = {}
-    with TestClient(timer) as client:
-        if args.gc_freeze:
-            gc.collect()
-            gc.freeze()
-        for who, paths in pages.items():
-            client.cookies.clear()
-            client.post("/signin", data={"api_key": seeded[who]}, follow_redirects=False)
-            for path in paths:
-                for cold in (False, True) if path in cached else (False,):
-                    name = f"{who} {path}" + (" (cold: cache emptied)" if cold else "")
-                    results[name] = f = measure(client, timer, path, args.repeat, cold=cold)
-                    print(
-                        f"{name:<40} wall p50 {f['p50_ms']:>6.1f} p95 {f['p95_ms']:>6.1f} ms"
-                        f"   cpu p50 {f['cpu_p50_ms']:>6.1f} p95 {f['cpu_p95_ms']:>6.1f} ms"
-                    )
+    results = run_pages(settings, seeded, repeat=args.repeat, gc_freeze=args.gc_freeze)
     out = REPO / "bench" / "out" / ("pages_bench_gc_freeze.json" if args.gc_freeze else "pages_bench.json")
     out.parent.mkdir(exist_ok=True)
     report = {

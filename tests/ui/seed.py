@@ -105,6 +105,245 @@ def _next_id(session: Session, model: Any) -> int:
     return int(session.exec(select(sa.func.coalesce(sa.func.max(model.id), 0))).one()) + 1
 
 
+TABLES = (
+    Account,
+    Contact,
+    Deal,
+    DealStageHistory,
+    DealCloseDateHistory,
+    Stakeholder,
+    Call,
+    Utterance,
+    NextStep,
+    Objection,
+    MethodologyEvidence,
+)
+
+
+@dataclass
+class _Batch:
+    """Rows for one bulk insert, with the ids they will take."""
+
+    session: Session
+    rnd: random.Random
+    today: dt.date
+    audio_path: Path | None
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    rows: dict[Any, list[dict[str, Any]]] = field(default_factory=lambda: {t: [] for t in TABLES})
+    ids: dict[Any, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.ids = {m: _next_id(self.session, m) for m in (Account, Contact, Deal, Call)}
+
+    def take(self, model: Any) -> int:
+        self.ids[model] += 1
+        return self.ids[model] - 1
+
+    def add(self, model: Any, **values: Any) -> None:
+        self.rows[model].append(values)
+
+    def deal(self, owner: User, calls: int) -> int:
+        rnd, now = self.rnd, self.now
+        account_id, deal_id = self.take(Account), self.take(Deal)
+        open_stage = rnd.random() < 0.9
+        stage = STAGES[rnd.randrange(5)] if open_stage else STAGES[rnd.choice((5, 6))]
+        close = self.today + dt.timedelta(days=rnd.randrange(-20, 200))
+        category = "pipeline" if stage in STAGES[:3] else ("best_case" if stage == "proposal" else "commit")
+        self.add(Account, id=account_id, name=f"Account {deal_id}", created_at=now)
+        self.add(
+            Deal,
+            id=deal_id,
+            external_id=f"BENCH-{deal_id}",
+            name=f"Account {deal_id} - platform",
+            account_id=account_id,
+            owner_id=owner.id,
+            stage=stage,
+            currency="USD",
+            close_date=close,
+            amount=Decimal(rnd.randrange(10, 300) * 1000),
+            forecast_category=category,
+            stage_entered_at=now - dt.timedelta(days=rnd.randrange(1, 40)),
+            created_at=now - dt.timedelta(days=60),
+            updated_at=now,
+            version=1,
+            risk_factors=[],
+            next_step_confirmed=False,
+        )
+        self.history(deal_id, stage, close)
+        self.people(deal_id, account_id)
+        for _ in range(calls):
+            self.call(deal_id, owner, buyer=f"Buyer {deal_id}-2")
+        return deal_id
+
+    def history(self, deal_id: int, stage: str, close: dt.date) -> None:
+        days = self.rnd.randrange
+        self.add(
+            DealStageHistory,
+            deal_id=deal_id,
+            from_stage=None,
+            to_stage=stage,
+            at=self.now - dt.timedelta(days=days(0, 30)),
+        )
+        self.add(
+            DealCloseDateHistory,
+            deal_id=deal_id,
+            from_date=None,
+            to_date=close,
+            at=self.now - dt.timedelta(days=50),
+            source="crm",
+        )
+        if deal_id % 7 == 0:  # a pushed close date
+            self.add(
+                DealCloseDateHistory,
+                deal_id=deal_id,
+                from_date=close - dt.timedelta(days=45),
+                to_date=close,
+                at=self.now - dt.timedelta(days=days(0, 20)),
+                source="crm",
+            )
+
+    def people(self, deal_id: int, account_id: int) -> None:
+        for c, (title, role) in enumerate(
+            (("CFO", "economic_buyer"), ("VP Operations", "champion"), ("IT lead", "technical_evaluator"))
+        ):
+            contact_id = self.take(Contact)
+            self.add(
+                Contact,
+                id=contact_id,
+                account_id=account_id,
+                name=f"Buyer {deal_id}-{c + 1}",
+                title=title,
+                created_at=self.now,
+            )
+            self.add(
+                Stakeholder,
+                deal_id=deal_id,
+                contact_id=contact_id,
+                role=role,
+                decision_maker=c == 0,
+                confirmed=False,
+                on_calls=int(c > 0),
+                confidence=0.8,
+                last_seen_at=self.now - dt.timedelta(days=self.rnd.randrange(0, 40)),
+            )
+
+    def call(self, deal_id: int, owner: User, buyer: str) -> None:
+        call_id, rnd = self.take(Call), self.rnd
+        date = self.today - dt.timedelta(days=rnd.randrange(0, 25))
+        due = date + dt.timedelta(days=rnd.randrange(1, 20))
+        covered = rnd.sample(ELEMENTS, rnd.randrange(1, len(ELEMENTS)))
+        audio = str(self.audio_path) if self.audio_path else None
+        self.add(
+            Call,
+            id=call_id,
+            deal_id=deal_id,
+            date=date,
+            title=f"Call {call_id} with Account {deal_id}",
+            source=CallSource.DEMO,
+            kind=CallKind.AUDIO if audio else CallKind.TRANSCRIPT,
+            audio_path=audio,
+            duration_s=32.0,
+            status=CallStatus.DONE,
+            progress=1.0,
+            attempts=1,
+            created_at=self.now,
+            updated_at=self.now,
+            processed_at=self.now,
+            options={},
+            insights=_insights(rnd, call_id, date, owner, buyer, due, covered),
+            model_versions={},
+        )
+        for i, (side, text) in enumerate(LINES):
+            speaker = owner.name if side == "rep" else buyer
+            self.add(
+                Utterance,
+                call_id=call_id,
+                index=i,
+                speaker=speaker,
+                side=side,
+                start=4.0 * i,
+                end=4.0 * i + 3.5,
+                text=text,
+            )
+        self.add(
+            NextStep,
+            call_id=call_id,
+            deal_id=deal_id,
+            utterance_index=6,
+            text=LINES[6][1],
+            action="send the revised proposal",
+            owner=owner.name,
+            owner_side="rep",
+            due=due,
+            confirmed=True,
+            confidence=0.9,
+            status=NextStepStatus.SUGGESTED,
+            created_at=self.now,
+        )
+        self.add(
+            Objection,
+            call_id=call_id,
+            deal_id=deal_id,
+            utterance_index=3,
+            category="pricing",
+            text=LINES[3][1],
+            status=ObjectionStatus.OPEN,
+            confidence=0.8,
+        )
+        for e in covered:
+            self.add(
+                MethodologyEvidence,
+                deal_id=deal_id,
+                call_id=call_id,
+                framework="MEDDICC",
+                element=e,
+                utterance_index=1,
+            )
+
+    def flush(self) -> None:
+        for table, rows in self.rows.items():
+            _insert(self.session, table, rows)
+        if self.session.get_bind().dialect.name == "postgresql":  # explicit ids leave sequences behind
+            for table in self.rows:
+                name = table.__tablename__
+                self.session.connection().exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), COALESCE(MAX(id), 1)) FROM {name}"
+                )
+        self.session.commit()
+
+
+def _insights(
+    rnd: random.Random, call_id: int, date: dt.date, owner: User, buyer: str, due: dt.date, covered: list[str]
+) -> dict[str, Any]:
+    """The call-insights JSON as the pipeline stores it (the parts the pages read)."""
+    rep = {
+        "name": owner.name,
+        "side": "rep",
+        "talk_ratio": round(rnd.uniform(0.3, 0.7), 2),
+        "longest_monologue_s": float(rnd.randrange(20, 120)),
+        "questions": rnd.randrange(2, 15),
+    }
+    them = {"name": buyer, "side": "buyer", "talk_ratio": 0.4, "longest_monologue_s": 30.0, "questions": 3}
+    step = {
+        "utterance": 6,
+        "text": LINES[6][1],
+        "action": "send the revised proposal",
+        "owner": owner.name,
+        "owner_side": "rep",
+        "due": due.isoformat(),
+        "confirmed": True,
+    }
+    elements = {e: {"covered": e in covered, "evidence": [1] if e in covered else []} for e in ELEMENTS}
+    return {
+        "call": {"id": str(call_id), "date": date.isoformat(), "duration_s": 32.0},
+        "speakers": [rep, them],
+        "next_steps": [step],
+        "objections": [{"utterance": 3, "category": "pricing", "text": LINES[3][1], "addressed": False}],
+        "stakeholders": [{"name": buyer, "role": "champion", "decision_maker": False, "utterances": [1]}],
+        "methodology": {"framework": "MEDDICC", "elements": elements},
+    }
+
+
 def add_deals(
     session: Session,
     *,
@@ -116,251 +355,10 @@ def add_deals(
     seed: int = 7,
 ) -> list[int]:
     """Bulk insert `count` deals spread over `owners`, each with processed calls; return deal ids."""
-    rnd = random.Random(seed)
-    today = today or dt.datetime.now(dt.UTC).date()
-    now = dt.datetime.now(dt.UTC)
-    ids = {m: _next_id(session, m) for m in (Account, Contact, Deal, Call)}
-    rows: dict[Any, list[dict[str, Any]]] = {
-        t: []
-        for t in (
-            Account,
-            Contact,
-            Deal,
-            DealStageHistory,
-            DealCloseDateHistory,
-            Stakeholder,
-            Call,
-            Utterance,
-            NextStep,
-            Objection,
-            MethodologyEvidence,
-        )
-    }
-    deal_ids = []
-    for n in range(count):
-        account_id, deal_id = ids[Account] + n, ids[Deal] + n
-        deal_ids.append(deal_id)
-        owner = owners[n % len(owners)]
-        stage = STAGES[rnd.randrange(len(STAGES) - 2)] if rnd.random() < 0.9 else STAGES[rnd.choice((5, 6))]
-        close = today + dt.timedelta(days=rnd.randrange(-20, 200))
-        rows[Account].append({"id": account_id, "name": f"Account {deal_id}", "created_at": now})
-        rows[Deal].append(
-            {
-                "id": deal_id,
-                "external_id": f"BENCH-{deal_id}",
-                "name": f"Account {deal_id} - platform",
-                "account_id": account_id,
-                "owner_id": owner.id,
-                "stage": stage,
-                "amount": Decimal(rnd.randrange(10, 300) * 1000),
-                "currency": "USD",
-                "close_date": close,
-                "forecast_category": "pipeline"
-                if stage in STAGES[:3]
-                else ("best_case" if stage == "proposal" else "commit"),
-                "stage_entered_at": now - dt.timedelta(days=rnd.randrange(1, 40)),
-                "created_at": now - dt.timedelta(days=60),
-                "updated_at": now,
-                "version": 1,
-                "risk_factors": [],
-                "next_step_confirmed": False,
-            }
-        )
-        rows[DealStageHistory].append(
-            {
-                "deal_id": deal_id,
-                "from_stage": None,
-                "to_stage": stage,
-                "at": now - dt.timedelta(days=rnd.randrange(0, 30)),
-            }
-        )
-        rows[DealCloseDateHistory].append(
-            {
-                "deal_id": deal_id,
-                "from_date": None,
-                "to_date": close,
-                "at": now - dt.timedelta(days=50),
-                "source": "crm",
-            }
-        )
-        if n % 7 == 0:
-            rows[DealCloseDateHistory].append(
-                {
-                    "deal_id": deal_id,
-                    "from_date": close - dt.timedelta(days=45),
-                    "to_date": close,
-                    "at": now - dt.timedelta(days=rnd.randrange(0, 20)),
-                    "source": "crm",
-                }
-            )
-        contact_ids = []
-        for c in range(3):
-            contact_id = ids[Contact] + 3 * n + c
-            contact_ids.append(contact_id)
-            rows[Contact].append(
-                {
-                    "id": contact_id,
-                    "account_id": account_id,
-                    "name": f"Buyer {deal_id}-{c + 1}",
-                    "title": ("CFO", "VP Operations", "IT lead")[c],
-                    "created_at": now,
-                }
-            )
-            rows[Stakeholder].append(
-                {
-                    "deal_id": deal_id,
-                    "contact_id": contact_id,
-                    "role": ("economic_buyer", "champion", "technical_evaluator")[c],
-                    "decision_maker": c == 0,
-                    "confirmed": False,
-                    "on_calls": int(c > 0),
-                    "last_seen_at": now - dt.timedelta(days=rnd.randrange(0, 40)),
-                    "confidence": 0.8,
-                }
-            )
-        for k in range(calls_per_deal):
-            call_id = ids[Call] + n * calls_per_deal + k
-            date = today - dt.timedelta(days=rnd.randrange(0, 25))
-            _add_call(
-                rows,
-                rnd,
-                call_id=call_id,
-                deal_id=deal_id,
-                date=date,
-                owner=owner,
-                buyer=f"Buyer {deal_id}-2",
-                audio_path=audio_path,
-                now=now,
-            )
-    for table in rows:
-        _insert(session, table, rows[table])
-    if session.get_bind().dialect.name == "postgresql":  # explicit ids leave the sequences behind
-        for model in rows:
-            name = model.__tablename__
-            session.connection().exec_driver_sql(
-                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), COALESCE(MAX(id), 1)) FROM {name}"
-            )
-    session.commit()
+    batch = _Batch(session, random.Random(seed), today or dt.datetime.now(dt.UTC).date(), audio_path)
+    deal_ids = [batch.deal(owners[n % len(owners)], calls_per_deal) for n in range(count)]
+    batch.flush()
     return deal_ids
-
-
-def _add_call(
-    rows: dict[Any, list[dict[str, Any]]],
-    rnd: random.Random,
-    *,
-    call_id: int,
-    deal_id: int,
-    date: dt.date,
-    owner: User,
-    buyer: str,
-    audio_path: Path | None,
-    now: dt.datetime,
-) -> None:
-    speakers = [
-        {
-            "name": owner.name,
-            "side": "rep",
-            "talk_ratio": round(rnd.uniform(0.3, 0.7), 2),
-            "longest_monologue_s": float(rnd.randrange(20, 120)),
-            "questions": rnd.randrange(2, 15),
-        },
-        {"name": buyer, "side": "buyer", "talk_ratio": 0.4, "longest_monologue_s": 30.0, "questions": 3},
-    ]
-    due = date + dt.timedelta(days=rnd.randrange(1, 20))
-    covered = rnd.sample(ELEMENTS, rnd.randrange(1, len(ELEMENTS)))
-    insights = {
-        "call": {"id": str(call_id), "date": date.isoformat(), "duration_s": 8 * 4.0},
-        "speakers": speakers,
-        "next_steps": [
-            {
-                "utterance": 6,
-                "text": LINES[6][1],
-                "action": "send the revised proposal",
-                "owner": owner.name,
-                "owner_side": "rep",
-                "due": due.isoformat(),
-                "confirmed": True,
-            }
-        ],
-        "objections": [{"utterance": 3, "category": "pricing", "text": LINES[3][1], "addressed": False}],
-        "stakeholders": [{"name": buyer, "role": "champion", "decision_maker": False, "utterances": [1]}],
-        "methodology": {
-            "framework": "MEDDICC",
-            "elements": {
-                e: {"covered": e in covered, "evidence": [1] if e in covered else []} for e in ELEMENTS
-            },
-        },
-    }
-    rows[Call].append(
-        {
-            "id": call_id,
-            "deal_id": deal_id,
-            "date": date,
-            "title": f"Call {call_id} with Account {deal_id}",
-            "source": CallSource.DEMO,
-            "kind": CallKind.AUDIO if audio_path else CallKind.TRANSCRIPT,
-            "audio_path": str(audio_path) if audio_path else None,
-            "duration_s": 32.0,
-            "status": CallStatus.DONE,
-            "progress": 1.0,
-            "attempts": 1,
-            "created_at": now,
-            "updated_at": now,
-            "processed_at": now,
-            "options": {},
-            "insights": insights,
-            "model_versions": {},
-        }
-    )
-    for i, (side, text) in enumerate(LINES):
-        rows[Utterance].append(
-            {
-                "call_id": call_id,
-                "index": i,
-                "speaker": owner.name if side == "rep" else buyer,
-                "side": side,
-                "start": 4.0 * i,
-                "end": 4.0 * i + 3.5,
-                "text": text,
-            }
-        )
-    rows[NextStep].append(
-        {
-            "call_id": call_id,
-            "deal_id": deal_id,
-            "utterance_index": 6,
-            "text": LINES[6][1],
-            "action": "send the revised proposal",
-            "owner": owner.name,
-            "owner_side": "rep",
-            "due": due,
-            "confirmed": True,
-            "confidence": 0.9,
-            "status": NextStepStatus.SUGGESTED,
-            "created_at": now,
-        }
-    )
-    rows[Objection].append(
-        {
-            "call_id": call_id,
-            "deal_id": deal_id,
-            "utterance_index": 3,
-            "category": "pricing",
-            "text": LINES[3][1],
-            "status": ObjectionStatus.OPEN,
-            "confidence": 0.8,
-        }
-    )
-    for e in covered:
-        rows[MethodologyEvidence].append(
-            {
-                "deal_id": deal_id,
-                "call_id": call_id,
-                "framework": "MEDDICC",
-                "element": e,
-                "utterance_index": 1,
-            }
-        )
 
 
 def score_all(session: Session) -> None:

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from models import crud
 from models.crud import pages as page_queries
 from models.db import make_engine
-from models.enums import NextStepStatus
+from models.enums import NextStepStatus, ReviewDecision
 from models.schemas import NextStepReview
 from models.tables import Deal, NextStep
 from tests.ui.conftest import World
@@ -19,7 +19,7 @@ def test_deal_states_match_crud_deal_state(world: World) -> None:
     engine = make_engine(world.settings.resolved_database_url)
     with Session(engine) as session:
         step = session.exec(select(NextStep).where(NextStep.deal_id == world.rep_deal)).one()
-        review = NextStepReview(decision="edit", action="call the CFO", due=dt.date(2031, 1, 2))
+        review = NextStepReview(decision=ReviewDecision.EDIT, action="call the CFO", due=dt.date(2031, 1, 2))
         crud.review_next_step(session, next_step=step, review=review, by_user=world.org.reps[0])
         deals = session.exec(select(Deal).order_by(col(Deal.id))).all()
         expected = [crud.deal_state(session, deal=d) for d in deals]
