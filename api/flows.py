@@ -16,7 +16,7 @@ from sqlmodel import Session
 from api.engines import Engines
 from extract.types import Insights
 from models import crud
-from models.crud.bulk_state import iter_deal_states
+from models.crud.bulk_state import deal_states, iter_deal_states
 from models.crud.reviews import get_setting
 from models.tables import Deal
 from signals.config import RiskConfig
@@ -136,6 +136,22 @@ def rescore_deal(session: Session, *, deal: Deal, config: RiskConfig | None = No
     state = crud.deal_state(session, deal=deal)
     risk = score_deal(state, now=dt.datetime.now(dt.UTC), config=config or risk_config(session))
     return crud.set_deal_risk(session, deal=deal, risk=risk)
+
+
+def rescore_deals(session: Session, *, deals: list[Deal], config: RiskConfig | None = None) -> int:
+    """Re-score several deals with one state read per table and one commit; return how many changed."""
+    unique = list({deal.id: deal for deal in deals}.values())
+    if not unique:
+        return 0
+    config = config or risk_config(session)
+    now = dt.datetime.now(dt.UTC)
+    states = deal_states(session, deals=unique)
+    scored = [
+        (deal, score_deal(state, now=now, config=config)) for deal, state in zip(unique, states, strict=True)
+    ]
+    changed = crud.save_deal_risks(session, scored=scored)
+    session.commit()
+    return changed
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, *, engines: Engines | None = No
         app.state.engine = engine
         app.state.engines = models
         app.state.runner = runner
-        webhooks = WebhookService(engine)
+        webhooks = WebhookService.from_settings(engine, settings.webhooks)
         app.state.webhooks = webhooks
         rescorer = PeriodicRescorer(engine, interval_s=settings.runner.rescore_interval_s)
         runner.start()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
@@ -13,16 +12,14 @@ from sqlmodel import Session, select
 
 from api.crm_fields import crm_fields
 from api.deps import CurrentUser, RevOpsUser, SessionDep, ensure_deal_access
-from api.flows import rescore_deal, risk_config
+from api.flows import rescore_deal, rescore_deals
 from api.idempotency import replay_or_run
 from api.problems import ProblemError
 from api.routes.deals import etag
 from models import crud
-from models.crud.bulk_state import deal_states
 from models.errors import NotFoundError, VersionConflictError
 from models.schemas import CrmDealUpsert, DealPublic, normalize_email
 from models.tables import Account, Contact, Deal, User
-from signals.risk import score_deal
 
 BULK_MAX = 200  # as Salesforce's sObject Collections
 
@@ -132,7 +129,7 @@ def bulk_upsert_crm_deals(
     def run() -> tuple[int, dict[str, object], dict[str, str]]:
         outcomes = [_upsert_record(session, raw, user) for raw in body.records]
         results = [result for result, _deal in outcomes]
-        _rescore(session, [deal for _result, deal in outcomes if deal is not None])
+        rescore_deals(session, deals=[deal for _result, deal in outcomes if deal is not None])
         counts = {s: sum(r.status == s for r in results) for s in ("created", "updated", "error")}
         out = BulkDealsOut(
             results=results, created=counts["created"], updated=counts["updated"], failed=counts["error"]
@@ -176,21 +173,6 @@ def _upsert_record(session: Session, raw: Any, user: User) -> tuple[BulkResult, 
         return BulkResult(external_id=external_id, status="error", errors=[{"loc": [], "msg": message}]), None
     kind: Literal["created", "updated"] = "created" if created else "updated"
     return BulkResult(external_id=record.external_id, status=kind, id=deal.id), deal
-
-
-def _rescore(session: Session, deals: list[Deal]) -> None:
-    """Re-score the deals a bulk upsert touched: one state read per table and one commit, not one per deal."""
-    # TODO(integrator): move to api/flows.py (as rescore_deals) next to rescore_deal/rescore_pipeline.
-    unique = list({deal.id: deal for deal in deals}.values())
-    if not unique:
-        return
-    config, now = risk_config(session), dt.datetime.now(dt.UTC)
-    states = deal_states(session, deals=unique)
-    scored = [
-        (deal, score_deal(state, now=now, config=config)) for deal, state in zip(unique, states, strict=True)
-    ]
-    crud.save_deal_risks(session, scored=scored)
-    session.commit()
 
 
 class CrmContactUpsert(BaseModel):
