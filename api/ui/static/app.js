@@ -62,6 +62,11 @@
   document.addEventListener("keydown", function (event) {
     var t = event.target;
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "Escape") {  // close an open edit form and return to its card
+      var open = t && t.closest && t.closest("details.edit[open]");
+      if (open) { open.open = false; focusStep(stepOf(open)); event.preventDefault(); }
+      return;
+    }
     if (t && (t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA" || t.isContentEditable)) return;
     var steps = Array.prototype.slice.call(document.querySelectorAll(".step"));
     if (!steps.length) return;
