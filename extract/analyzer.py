@@ -65,6 +65,7 @@ class ExtractOptions:
     heads_dir: str | None = None  # None: the heads shipped in extract/heads/
     use_encoder: bool = True  # False: rule-feature heads only (no sentence encoder)
     threads: int | None = None  # torch threads for the encoder; None keeps torch's default
+    quantize: bool = False  # int8 encoder: ~3x faster, embeddings differ slightly from the trained ones
 
 
 class Analyzer:
@@ -109,7 +110,9 @@ class Analyzer:
         variant = "full" if options.use_encoder else "rules"
         heads, manifest = load_heads(heads_dir, variant)
         meeting = load_meeting_head(heads_dir) if options.use_encoder else None
-        encoder: Encoder = MiniLMEncoder(options.threads) if options.use_encoder else NullEncoder()
+        encoder: Encoder = NullEncoder()
+        if options.use_encoder:
+            encoder = MiniLMEncoder(options.threads, options.quantize)
         return cls(options, build_nlp(), encoder, heads, manifest, meeting)
 
     def represent(self, transcript: Transcript) -> Represented:

@@ -40,7 +40,7 @@ class MiniLMEncoder:
 
     name = "all-MiniLM-L6-v2"
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, quantize: bool = False) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the hub: the model is local
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         try:
@@ -57,6 +57,9 @@ class MiniLMEncoder:
             self._model: Any = SentenceTransformer(str(path), device="cpu")
         except OSError as exc:
             raise ModelLoadError(f"cannot load the sentence encoder from {path}") from exc
+        if quantize:
+            self._model = _quantized(self._model)
+            self.name = "all-MiniLM-L6-v2-int8"
 
     def encode(self, texts: list[str]) -> NDArray[np.float32]:
         """Encode texts (sorted by length internally, so batches are tight and output is stable)."""
@@ -66,3 +69,16 @@ class MiniLMEncoder:
             texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+def _quantized(model: Any) -> Any:
+    """Return the model with int8 dynamic quantization of its Linear layers (about 3x faster on CPU)."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch marks eager-mode quantization as deprecated
+        from torch.ao.quantization import quantize_dynamic
+
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)  # type: ignore[no-untyped-call]
