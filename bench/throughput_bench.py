@@ -30,6 +30,7 @@ AUDIO = [
     REPO / "fixtures" / "audio" / name for name in ("call_mono.flac", "call_mono.mp3", "call_8k_mulaw.wav")
 ]
 OUT = REPO / "bench" / "out"
+CONFIGS = (("inprocess", 1), ("inprocess", 2), ("celery", 1), ("celery", 2))
 
 
 def _schema_url(base: str) -> tuple[str, str]:
@@ -237,6 +238,11 @@ def main() -> None:
     parser.add_argument("--audio", type=int, default=2)
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/7")
+    parser.add_argument(
+        "--single-thread-baseline",
+        action="store_true",
+        help="also run 1 Celery worker with 1 thread, to show what a second worker adds",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
@@ -247,30 +253,37 @@ def main() -> None:
         return
     OUT.mkdir(parents=True, exist_ok=True)
     cores = os.cpu_count() or 1
+    configs = [(runner, workers, max(1, cores // workers)) for runner, workers in CONFIGS]
+    if args.single_thread_baseline:
+        configs.append(("celery", 1, 1))  # one worker's share of the machine: what a worker adds
+    rows = [_run_config(args, runner, workers, threads) for runner, workers, threads in configs]
+    _report(rows, cores, args.transcripts + args.audio, args)
+
+
+def _run_config(args: argparse.Namespace, runner: str, workers: int, threads: int) -> dict[str, Any]:
     calls = args.transcripts + args.audio
-    rows = []
-    for runner in ("inprocess", "celery"):
-        for workers in (1, 2):
-            threads = max(1, cores // workers)
-            schema, url = _schema_url(args.postgres)
-            try:
-                if runner == "inprocess":
-                    result = _inprocess_config(url, args, workers, threads)
-                else:
-                    result = run_celery(url, args.redis, workers, threads, args.transcripts, args.audio)
-            finally:
-                _drop_schema(args.postgres, schema)
-            result["load_average"] = round(os.getloadavg()[0], 1)
-            per_min = calls / result["seconds"] * 60
-            rows.append({"runner": runner, "workers": workers, "threads_per_worker": threads, "calls": calls,
-                         "calls_per_min": round(per_min, 2), **result})  # fmt: skip
-            sys.stdout.write(f"{runner:9} workers={workers} threads={threads}: {per_min:6.1f} calls/min\n")
-            sys.stdout.flush()
-    _report(rows, cores, calls, args)
+    schema, url = _schema_url(args.postgres)
+    try:
+        if runner == "inprocess":
+            result = _inprocess_config(url, args, workers, threads)
+        else:
+            result = run_celery(url, args.redis, workers, threads, args.transcripts, args.audio)
+    finally:
+        _drop_schema(args.postgres, schema)
+    result["load_average"] = round(os.getloadavg()[0], 1)
+    per_min = calls / result["seconds"] * 60
+    sys.stdout.write(f"{runner:9} workers={workers} threads={threads}: {per_min:6.1f} calls/min\n")
+    sys.stdout.flush()
+    return {"runner": runner, "workers": workers, "threads_per_worker": threads, "calls": calls,
+            "calls_per_min": round(per_min, 2), **result}  # fmt: skip
 
 
 def _report(rows: list[dict[str, Any]], cores: int, calls: int, args: argparse.Namespace) -> None:
-    base = {r["runner"]: r["calls_per_min"] for r in rows if r["workers"] == 1}
+    base = {
+        r["runner"]: r["calls_per_min"]
+        for r in rows
+        if r["workers"] == 1 and r["threads_per_worker"] == cores
+    }
     for row in rows:
         row["speedup_vs_1_worker"] = round(row["calls_per_min"] / base[row["runner"]], 2)
     lines = [
@@ -284,8 +297,15 @@ def _report(rows: list[dict[str, Any]], cores: int, calls: int, args: argparse.N
             f"{r['seconds']:>8.1f} {r['calls_per_min']:>10.1f} {r['speedup_vs_1_worker']:>7.2f}x"
             f" {r['load_average']:>8.1f}"
         )
+    single = [r for r in rows if r["runner"] == "celery" and r["threads_per_worker"] == 1]
+    scaling = None
+    if len(single) == 2:  # 2 workers x 1 thread vs 1 worker x 1 thread
+        scaling = round(single[0]["calls_per_min"] / single[1]["calls_per_min"], 2)
+        lines.append(f"celery: 2 workers x 1 thread vs 1 worker x 1 thread: {scaling:.2f}x")
     sys.stdout.write("\n".join(lines) + "\n")
     report = {
+        "scaling_2x1_vs_1x1": scaling,
+        "load_average_note": "1-minute load average after each configuration (other jobs share the machine)",
         "cores": cores,
         "calls": calls,
         "transcripts": args.transcripts,
