@@ -141,3 +141,17 @@ def test_metrics_in_the_embedded_mode(tmp_path: Path) -> None:
     assert "dealsignal_queue_depth 0.0" in response.text
     assert 'dealsignal_call_processing_seconds_bucket{le="+Inf"} 0' in response.text
     assert "dealsignal_broker" not in response.text
+
+
+def test_a_worker_that_lost_its_lease_writes_nothing(engine: Engine) -> None:  # noqa: F811
+    from api.processing import process_call
+
+    call_id = _call(engine)
+    old = _claim(engine, call_id)
+    _age(engine, call_id, LEASE + 1)
+    new = _claim(engine, call_id)
+    process_call(call_id, engine=engine, engines=None, token=old.token)  # type: ignore[arg-type]
+    with Session(engine) as session:
+        call = session.get(Call, call_id)
+        assert call is not None
+        assert (call.status, call.attempts, call.error) == (CallStatus.ANALYZING, new.token, None)
