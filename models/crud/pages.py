@@ -190,6 +190,13 @@ def _group(rows: Sequence[Any], key: Any) -> dict[int, list[Any]]:
     return grouped
 
 
+def _by_deal(pairs: Sequence[tuple[int, Any]]) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for deal_id, value in pairs:
+        grouped[deal_id].append(value)
+    return grouped
+
+
 def _table(model: Any) -> sa.Table:
     table: sa.Table = model.__table__
     return table
@@ -241,7 +248,7 @@ def _close_changes(session: Session, scope: Any) -> dict[int, list[Any]]:
         session,
         sa.select(h.deal_id, h.at, h.from_date, h.to_date).where(h.deal_id.in_(scope)).order_by(h.at, h.id),
     )
-    return _group([(r.deal_id, CloseDateChange(r.at, r.from_date, r.to_date)) for r in rows], lambda r: r[0])
+    return _by_deal([(r.deal_id, CloseDateChange(r.at, r.from_date, r.to_date)) for r in rows])
 
 
 def _stage_changes(session: Session, scope: Any) -> dict[int, list[Any]]:
@@ -266,7 +273,7 @@ def _stage_changes(session: Session, scope: Any) -> dict[int, list[Any]]:
         )
         for r in rows
     ]
-    return _group(changes, lambda r: r[0])
+    return _by_deal(changes)
 
 
 def _stakeholders(session: Session, scope: Any) -> dict[int, list[Any]]:
@@ -281,7 +288,7 @@ def _stakeholders(session: Session, scope: Any) -> dict[int, list[Any]]:
         .order_by(c.name),
     )
     states = [(r.deal_id, StakeholderState(str(r.contact_id), *r[2:])) for r in rows]
-    return _group(states, lambda r: r[0])
+    return _by_deal(states)
 
 
 def _steps(session: Session, scope: Any) -> dict[int, list[Any]]:
@@ -303,7 +310,7 @@ def _steps(session: Session, scope: Any) -> dict[int, list[Any]]:
                 NextStepState(str(r.id), call, r.utterance_index, text, due, r.status, r.confirmed, side),
             )
         )
-    return _group(states, lambda r: r[0])
+    return _by_deal(states)
 
 
 def _objections(session: Session, scope: Any, times: dict[int, dt.datetime]) -> dict[int, list[Any]]:
@@ -324,7 +331,7 @@ def _objections(session: Session, scope: Any, times: dict[int, dt.datetime]) -> 
         for r in rows
         if r.call_id in times
     ]
-    return _group(states, lambda r: r[0])
+    return _by_deal(states)
 
 
 def _methodology(session: Session, scope: Any) -> dict[int, MethodologyState]:
@@ -375,7 +382,7 @@ def _evidence(session: Session, scope: Any, full: bool) -> dict[str, dict[int, A
     return {
         "close_date_changes": closes,
         "stage_changes": _stage_changes(session, scope),
-        "calls": {deal_id: [(deal_id, c) for c in items] for deal_id, items in calls.items()},
+        "calls": calls,
         "stakeholders": _stakeholders(session, scope),
         "next_steps": _steps(session, scope),
         "objections": _objections(session, scope, times),
@@ -401,9 +408,7 @@ def deal_states(session: Session, *, owner_ids: Owners, full: bool = True) -> li
     methodology = evidence.pop("methodology", {})
     result = []
     for r in deals:
-        fields: dict[str, Any] = {
-            name: tuple(v for _, v in rows.get(r.id, [])) for name, rows in evidence.items()
-        }
+        fields: dict[str, Any] = {name: tuple(rows.get(r.id, ())) for name, rows in evidence.items()}
         amount = float(r.amount) if r.amount is not None else None
         values = {name: getattr(r, name) for name in _DEAL_COLUMNS if name not in ("id", "stage", "amount")}
         result.append(

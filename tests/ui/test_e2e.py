@@ -25,7 +25,8 @@ from tests.ui.browser import browser_missing, full_page_screenshot, start_chromi
 from tests.ui.conftest import World, seed_world
 
 REPO = Path(__file__).resolve().parents[2]
-SHOTS = REPO / "docs" / "screenshots"
+# DEALSIGNAL_SCREENSHOT_DIR moves them elsewhere (e.g. to keep CI from touching the work tree).
+SHOTS = Path(os.environ.get("DEALSIGNAL_SCREENSHOT_DIR") or REPO / "docs" / "screenshots")
 DESKTOP, PHONE = 1280, 390
 
 _missing = browser_missing()
