@@ -52,7 +52,8 @@ def make_transcript(n: int) -> Transcript:
     t, utts = 0.0, []
     for i in range(n):
         speaker, line = LINES[i % len(LINES)]
-        text = f"{line} {TAILS[(i * 3) % len(TAILS)]} That is point {i + 1}."  # distinct: no cache hits
+        tail = TAILS[(i * 3) % len(TAILS)] if i % 3 == 0 else ""
+        text = f"{line} {tail} Point {i + 1}.".replace("  ", " ")  # distinct texts: no encode cache hits
         dur = len(text.split()) / 2.5
         utts.append(Utterance(speaker=speaker, start=round(t, 2), end=round(t + dur, 2), text=text))
         t += dur + 0.4
