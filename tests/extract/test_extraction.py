@@ -190,3 +190,15 @@ def test_generic_speakers_get_said_names_and_sides(analyzer) -> None:
     assert sides == {"Speaker 1": "rep", "Speaker 2": "buyer", "Speaker 3": "rep"}
     names = {s.name.lower() for s in ins.stakeholders}
     assert "rosa delgado" in names and not {"kevin", "nina"} & names
+
+
+def test_edge_cases_do_not_crash(analyzer) -> None:
+    empty = make_call([], SIDES)
+    out = analyzer.analyze(empty)
+    assert out.next_steps == () and out.speakers == ()
+    one = make_call([("Speaker 1", "okay")], {"Speaker 1": Side.UNKNOWN})
+    assert analyzer.analyze(one).utterances[0].side in ("unknown", "rep", "buyer")
+    no_end = make_call([(REP, "I'll send it Friday."), (BUYER, "Thanks.")], SIDES)
+    utts = tuple(type(u)(speaker=u.speaker, start=u.start, text=u.text) for u in no_end.utterances)
+    stripped = type(no_end)(date=no_end.date, participants=no_end.participants, utterances=utts)
+    assert analyzer.analyze(stripped).speakers[0].talk_s > 0
