@@ -33,7 +33,7 @@ from sqlmodel import Session, col, select  # noqa: E402
 from api.config import Settings  # noqa: E402
 from api.engines import Engines  # noqa: E402
 from api.main import create_app  # noqa: E402
-from api.ui.cache import VersionedCache  # noqa: E402
+from api.ui.cache import DealStateCache, VersionedCache  # noqa: E402
 from models.db import make_engine, migrate  # noqa: E402
 from models.tables import Call, Deal  # noqa: E402
 from tests.ui.seed import add_deals, make_org, score_all  # noqa: E402
@@ -92,18 +92,29 @@ def _pcts(values: list[float]) -> tuple[float, float]:
     return round(statistics.median(values), 1), round(p95, 1)
 
 
+MODES = {
+    "warm": "",
+    "changed": " (after a change: summary recomputed, unchanged deals' states cached)",
+    "cold": " (cold: both caches emptied)",
+}
+
+
 def measure(
-    client: TestClient, timer: Timed, path: str, repeat: int, *, cold: bool = False
+    client: TestClient, timer: Timed, path: str, repeat: int, *, mode: str = "warm"
 ) -> dict[str, float]:
     """Request a page `repeat` times (after one warm-up); return p50/p95 server wall and CPU ms.
 
-    With `cold`, the summary cache is emptied before every request (as after any data change).
+    `changed` empties the summary cache before each request (as any data change does); `cold`
+    also empties the per-deal state cache (as after a restart).
     """
     client.get(path)
     wall, cpu = [], []
+    state = timer.app.state  # type: ignore[attr-defined]
     for _ in range(repeat):
-        if cold:
-            timer.app.state.ui_cache = VersionedCache()  # type: ignore[attr-defined]
+        if mode in ("changed", "cold"):
+            state.ui_cache = VersionedCache()
+        if mode == "cold":
+            state.ui_states = DealStateCache()
         response = client.get(path)
         assert response.status_code == 200, (path, response.status_code)
         wall.append(timer.last_ms)
@@ -131,11 +142,11 @@ def run_pages(settings: Settings, seeded: dict[str, Any], *, repeat: int, gc_fre
             client.cookies.clear()
             client.post("/signin", data={"api_key": seeded[who]}, follow_redirects=False)
             for path in paths:
-                for cold in (False, True) if path in cached else (False,):
-                    name = f"{who} {path}" + (" (cold: cache emptied)" if cold else "")
-                    results[name] = f = measure(client, timer, path, repeat, cold=cold)
+                for mode in MODES if path in cached else ("warm",):
+                    name = f"{who} {path}{MODES[mode]}"
+                    results[name] = f = measure(client, timer, path, repeat, mode=mode)
                     print(
-                        f"{name:<40} wall p50 {f['p50_ms']:>6.1f} p95 {f['p95_ms']:>6.1f} ms"
+                        f"{name:<84} wall p50 {f['p50_ms']:>6.1f} p95 {f['p95_ms']:>6.1f} ms"
                         f"   cpu p50 {f['cpu_p50_ms']:>6.1f} p95 {f['cpu_p95_ms']:>6.1f} ms"
                     )
     return results

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from api.deps import SessionDep, SettingsDep
 from api.ui.access import require_role, team_of
 from api.ui.auth import PageUserDep
-from api.ui.cache import ui_cache
+from api.ui.cache import DealStateCache, state_cache, ui_cache
 from api.ui.render import PageError, render
 from extract.types import Framework
 from models.crud import pages as page_queries
@@ -118,7 +118,7 @@ def team_page(
     summary = ui_cache(request).get_or_compute(
         key,
         page_queries.data_version(session),
-        lambda: team_summary(session, lead, people, week_label, framework, now),
+        lambda: team_summary(session, lead, people, state_cache(request), week_label, framework, now),
     )
     context = {
         "lead": lead,
@@ -131,11 +131,17 @@ def team_page(
 
 
 def team_summary(
-    session: Session, lead: User, people: Sequence[User], week: str, framework: Framework, now: dt.datetime
+    session: Session,
+    lead: User,
+    people: Sequence[User],
+    cache: DealStateCache,
+    week: str,
+    framework: Framework,
+    now: dt.datetime,
 ) -> dict[str, Any]:
     """Compute the team's review, adherence and talk metrics (cached by the caller)."""
     owners = [u.id for u in (lead, *people) if u.id is not None]
-    states = page_queries.deal_states(session, owner_ids=owners)
+    states = cache.states(session, owner_ids=owners)
     try:
         review = weekly_review(
             states, team_owner_ids={u.email for u in (lead, *people)}, week=week, now=now, config=RiskConfig()

@@ -52,6 +52,7 @@ __all__ = [
     "data_version",
     "call_utterances",
     "deal_states",
+    "deal_versions",
     "deal_summaries",
     "review_queue",
     "risk_scores",
@@ -390,12 +391,14 @@ def _evidence(session: Session, scope: Any, full: bool) -> dict[str, dict[int, A
     }
 
 
-def deal_states(session: Session, *, owner_ids: Owners, full: bool = True) -> list[DealState]:
-    """Build the signals view of every deal of the owners.
+def deal_states(
+    session: Session, *, owner_ids: Owners, full: bool = True, deal_ids: Collection[int] | None = None
+) -> list[DealState]:
+    """Build the signals view of every deal of the owners (or of `deal_ids`), by deal id.
 
     `full=False` (the forecast) loads only the deal rows and their close-date changes.
     """
-    scope = _deal_scope(owner_ids)
+    scope = _deal_scope(owner_ids) if deal_ids is None else list(deal_ids)
     d, u = _table(Deal).c, _table(User).c
     deals = _rows(
         session,
@@ -423,6 +426,14 @@ def deal_states(session: Session, *, owner_ids: Owners, full: bool = True) -> li
             )
         )
     return result
+
+
+def deal_versions(session: Session, *, owner_ids: Owners) -> list[tuple[int, int]]:
+    """Return (id, version) of the owners' deals: every crud write to a deal bumps its version."""
+    rows = session.exec(
+        select(Deal.id, Deal.version).where(col(Deal.id).in_(_deal_scope(owner_ids))).order_by(col(Deal.id))
+    ).all()
+    return [(deal_id, version) for deal_id, version in rows if deal_id is not None]
 
 
 def risk_scores(session: Session, *, owner_ids: Owners) -> dict[str, int]:

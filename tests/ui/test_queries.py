@@ -45,3 +45,26 @@ def test_review_queue_lists_only_suggested_steps_of_the_owners(world: World) -> 
         assert all(i.step.status == NextStepStatus.SUGGESTED and i.start == 24.0 for i in items)
         assert len(page_queries.review_queue(session, owner_ids=None, since=since, limit=4)) == 4
     engine.dispose()
+
+
+def test_the_state_cache_rereads_only_changed_deals(world: World) -> None:
+    from api.ui.cache import DealStateCache
+
+    engine = make_engine(world.settings.resolved_database_url)
+    cache = DealStateCache()
+    owners = [u.id for u in world.org.reps if u.id is not None]
+    with Session(engine) as session:
+        assert cache.states(session, owner_ids=owners) == page_queries.deal_states(session, owner_ids=owners)
+        step = session.exec(
+            select(NextStep).where(NextStep.deal_id == world.other_rep_deal).order_by(col(NextStep.id))
+        ).first()
+        assert step is not None
+        review = NextStepReview(decision=ReviewDecision.REJECT)
+        crud.review_next_step(session, next_step=step, review=review, by_user=world.org.reps[1])
+        after = cache.states(session, owner_ids=owners)
+        assert after == page_queries.deal_states(session, owner_ids=owners)
+        changed = next(s for s in after if s.id == str(world.other_rep_deal))
+        assert changed.next_steps[0].status == NextStepStatus.REJECTED
+        deal = session.get(Deal, world.other_rep_deal)
+        assert deal is not None and changed == crud.deal_state(session, deal=deal)
+    engine.dispose()
