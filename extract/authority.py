@@ -53,12 +53,15 @@ PERSON_FEATURES = (
     ("on_call", "log_utterances", "spoken_share", "mentioned_by_buyer", "has_title", "rule_deciding")
     + ("t_exec", "t_vp", "t_head", "t_director", "t_manager", "t_finance", "t_legal", "t_tech")
     + tuple(f"cue_{c}" for c in _CUE_LABELS)
+    + ("top_speaker", "most_discussed", "mention_share")
 )
 
 
-def person_features(p: Person, n_utterances: int) -> NDArray[np.float32]:
-    """Return the PERSON_FEATURES vector of one person."""
+def person_features(p: Person, n_utterances: int, group: list[Person]) -> NDArray[np.float32]:
+    """Return the PERSON_FEATURES vector of one person, seen among the call's other candidates."""
     title = p.title or ""
+    spoken = [q.spoken for q in group if q.on_call]
+    talked_about = [len(q.utterances) for q in group if not q.on_call]
     row = [
         float(p.on_call),
         math.log1p(len(p.utterances)) / 3.0,
@@ -69,6 +72,11 @@ def person_features(p: Person, n_utterances: int) -> NDArray[np.float32]:
     ]
     row += [float(bool(rx.search(title))) for rx in _TITLE_FLAGS]
     row += [float(min(2, p.cues.count(c))) for c in _CUE_LABELS]
+    row += [
+        float(p.on_call and p.spoken == max(spoken, default=0) > 0),
+        float(not p.on_call and len(p.utterances) == max(talked_about, default=0)),
+        len(p.utterances) / max(1, sum(len(q.utterances) for q in group)),
+    ]
     return np.asarray(row, dtype=np.float32)
 
 

@@ -38,7 +38,7 @@ def extract_stakeholders(
         authority: the trained decision-authority head (None: rules decide).
     """
     people = candidates(views, docs, sides, said)
-    return tuple(_finish(p, len(views), authority) for p in people)
+    return tuple(_finish(p, len(views), people, authority) for p in people)
 
 
 def candidates(
@@ -163,12 +163,12 @@ def _keep(p: Person) -> bool:
     )
 
 
-def _finish(p: Person, n_utterances: int, authority: LinearHead | None) -> Stakeholder:
+def _finish(p: Person, n_utterances: int, group: list[Person], authority: LinearHead | None) -> Stakeholder:
     role = role_for(p.title, p.cues)
     evidence = bool(p.title) + bool(p.cues) + p.on_call
     confidence = min(0.95, 0.55 + 0.15 * evidence)
     if authority is not None:
-        p_dm = float(authority.proba(person_features(p, n_utterances)[None, :])[0])
+        p_dm = float(authority.proba(person_features(p, n_utterances, group)[None, :])[0])
         role = reconcile(role, p_dm >= authority.threshold, p.title, p.cues)
         confidence = max(p_dm, 1.0 - p_dm)
     return Stakeholder(

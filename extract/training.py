@@ -111,8 +111,9 @@ def _collect(calls: list[tuple[Path, dict[str, Any]]], encoder: Encoder) -> _Dat
         data.groups += [group] * n
         data.buyer += [v.side != "rep" for v in rep.views]
         said = name_speakers(rep.views, rep.docs)
-        for person in candidates(rep.views, rep.docs, rep.sides, said):
-            data.people.append(person_features(person, n))
+        people = candidates(rep.views, rep.docs, rep.sides, said)
+        for person in people:
+            data.people.append(person_features(person, n, people))
             data.deciding.append(int(_gold_deciding(person.name, gold.get("stakeholders", []))))
             data.people_groups.append(group)
     return data
