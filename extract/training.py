@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +181,28 @@ def _manifest(
             "encoder": encoder.name if encoder else MiniLMEncoder.name,
         },
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: python -m extract.training CORPUS_DIR OUT_DIR [--meetings AMI_CALLS_DIR]."""
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("corpus_dir", type=Path)
+    ap.add_argument("out_dir", type=Path)
+    ap.add_argument(
+        "--meetings", type=Path, default=None, help="meeting calls (ami_to_calls.py --split train)"
+    )
+    args = ap.parse_args(argv)
+    report = train(args.corpus_dir, args.out_dir)
+    sys.stdout.write(json.dumps(asdict(report), indent=1) + "\n")
+    if args.meetings:
+        from extract.meetings import train_meetings
+
+        sys.stdout.write(json.dumps(train_meetings(args.meetings, args.out_dir), indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

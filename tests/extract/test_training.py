@@ -1,0 +1,31 @@
+"""Training is reproducible: the same train files give byte-identical heads."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from extract.engine import NullEncoder
+from extract.heads import load_heads
+from extract.training import train
+
+TRAIN = Path(__file__).resolve().parents[2] / "fixtures" / "corpus" / "train"
+
+
+def test_training_is_deterministic(tmp_path) -> None:
+    files = sorted(TRAIN.glob("*.json"))[:6]
+    if len(files) < 6:
+        pytest.skip("train split not available")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for f in files:
+        shutil.copy(f, corpus / f.name)
+    a = train(corpus, tmp_path / "a", encoder=NullEncoder())
+    b = train(corpus, tmp_path / "b", encoder=NullEncoder())
+    assert a.data_hash == b.data_hash and a.thresholds == b.thresholds
+    ha, _ = load_heads(tmp_path / "a", "rules")
+    hb, _ = load_heads(tmp_path / "b", "rules")
+    for name, head in ha.heads.items():
+        assert np.array_equal(head.coef, hb[name].coef)
+    assert (tmp_path / "a" / "manifest.json").read_text() == (tmp_path / "b" / "manifest.json").read_text()
