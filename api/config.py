@@ -66,6 +66,7 @@ class RunnerSettings(BaseModel):
     poll_interval_s: float = Field(default=0.5, gt=0)
     broker_url: str = "redis://127.0.0.1:6379/0"  # amqp://guest:guest@127.0.0.1:5672// works too
     queue: str = "dealsignal.calls"
+    lease_s: float = Field(default=60.0, gt=0)  # a worker renews its call's lease; others take over after it
     rescore_interval_s: float = Field(default=3600.0, ge=0)  # re-score every deal this often; 0: never
 
 
