@@ -119,7 +119,7 @@ def serve(
         settings = get_settings()
         analysis.migrate_database(settings)
     typer.echo(f"DealSignal on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_level="info")
+    uvicorn.run("api.main:create_served_app", factory=True, host=host, port=port, log_level="info")
 
 
 @app.command()
