@@ -12,6 +12,7 @@ from collections.abc import Collection
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from models.crud.users import list_team
 from models.enums import NextStepStatus, RiskLevel
 from models.schemas import DealSummary, NextStepSummary, RiskSummary
 from models.tables import Account, Deal, NextStep, User
@@ -22,9 +23,10 @@ _DEFAULTS = RiskConfig()
 
 
 def team_member_ids(session: Session, *, manager_id: int) -> list[int]:
-    """List the ids of a manager's reps and the manager."""
-    reps = session.exec(select(User.id).where(User.manager_id == manager_id)).all()
-    return [manager_id, *[r for r in reps if r is not None]]
+    """List the ids of a manager and everyone reporting to them, directly or not."""
+    manager = session.get(User, manager_id)
+    team = list_team(session, manager=manager) if manager is not None else []
+    return [manager_id, *[u.id for u in team if u.id is not None]]
 
 
 def list_deal_summaries(

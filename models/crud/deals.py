@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, col, func, select, update
+from sqlmodel import Session, col, select, update
 
 from models.crud.accounts import upsert_account, upsert_contact
 from models.crud.changes import record_change
@@ -330,37 +329,3 @@ def _record_risk_change(session: Session, deal: Deal, change: dict[str, Any]) ->
         type="risk_changed",
         data={"external_id": deal.external_id, "previous": change["previous"], "risk": change["risk"]},
     )
-
-
-def list_deals(
-    session: Session,
-    *,
-    owner_ids: Collection[int] | None = None,
-    stage: str | None = None,
-    risk_level: RiskLevel | None = None,
-    close_from: dt.date | None = None,
-    close_to: dt.date | None = None,
-    offset: int = 0,
-    limit: int = 100,
-) -> tuple[list[Deal], int]:
-    """List deals matching the filters (close date inclusive) with the total count."""
-    conditions: list[sa.ColumnElement[bool]] = []
-    if owner_ids is not None:
-        conditions.append(col(Deal.owner_id).in_(list(owner_ids)))
-    if stage is not None:
-        conditions.append(col(Deal.stage) == stage)
-    if risk_level is not None:
-        conditions.append(col(Deal.risk_level) == risk_level)
-    if close_from is not None:
-        conditions.append(col(Deal.close_date) >= close_from)
-    if close_to is not None:
-        conditions.append(col(Deal.close_date) <= close_to)
-    count = session.exec(select(func.count()).select_from(Deal).where(*conditions)).one()
-    page = session.exec(
-        select(Deal)
-        .where(*conditions)
-        .order_by(col(Deal.close_date), col(Deal.id))
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return list(page), count
