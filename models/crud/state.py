@@ -1,4 +1,8 @@
-"""Rows to `signals.types.DealState`: everything the risk score and stage checks read."""
+"""Rows to `signals.types.DealState`: everything the risk score and stage checks read.
+
+This per-deal builder reads through the ORM and is the reference: the set-based builder in
+`models.crud.pages.deal_states` (many deals, one query per table) is tested to produce exactly
+the same states (tests/ui/test_queries.py, tests/api/test_bulk_state.py)."""
 
 from __future__ import annotations
 
