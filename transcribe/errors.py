@@ -1,10 +1,10 @@
 """Errors raised while reading calls.
 
-    TranscribeError
-    ├── TranscriptFormatError   a transcript file breaks its format (names field and position)
-    └── AudioError
-        ├── AudioDecodeError    not decodable audio (empty, truncated, not audio at all)
-        └── AudioTooLongError   longer than the configured limit
+TranscribeError
+├── TranscriptFormatError   a transcript file breaks its format (names field and position)
+└── AudioError
+    ├── AudioDecodeError    not decodable audio (empty, truncated, not audio at all)
+    └── AudioTooLongError   longer than the configured limit
 """
 
 from __future__ import annotations

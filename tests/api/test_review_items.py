@@ -97,10 +97,16 @@ def test_settings_owned_by_revops(client: TestClient, team: Team) -> None:
 
 
 def test_quota_gives_forecast_coverage(client: TestClient, team: Team) -> None:
-    client.put("/v1/crm/deals/Q-1", json=deal_body(close_date="2026-11-20", stage="Proposal"),
-               headers=team.auth("revops"))
-    client.put("/v1/settings/quotas", json={"quotas": {"sam@seller.example": {"2026-Q4": 48000}}},
-               headers=team.auth("revops"))
+    client.put(
+        "/v1/crm/deals/Q-1",
+        json=deal_body(close_date="2026-11-20", stage="Proposal"),
+        headers=team.auth("revops"),
+    )
+    client.put(
+        "/v1/settings/quotas",
+        json={"quotas": {"sam@seller.example": {"2026-Q4": 48000}}},
+        headers=team.auth("revops"),
+    )
     forecast = client.get("/v1/forecast", params={"period": "2026-Q4"}, headers=team.auth("manager")).json()
     cover = forecast["coverage"][0]
     assert cover["quota"] == 48000
