@@ -34,6 +34,8 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null)
 
 test: install services browser
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	DEALSIGNAL_REQUIRE_POSTGRES=1 DEALSIGNAL_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
 
 lint: install
