@@ -36,7 +36,8 @@ browser:
 test: install services browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	DEALSIGNAL_REQUIRE_POSTGRES=1 DEALSIGNAL_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
+	DEALSIGNAL_REQUIRE_POSTGRES=1 DEALSIGNAL_REQUIRE_BROWSER=1 DEALSIGNAL_SCREENSHOT_DIR=var/screenshots \
+	  $(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .
