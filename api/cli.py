@@ -111,6 +111,7 @@ def migrate() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (use the cores).")] = 1,
 ) -> None:
     """Serve the API (and the web pages); migrates the database first."""
     import uvicorn
@@ -119,7 +120,9 @@ def serve(
         settings = get_settings()
         analysis.migrate_database(settings)
     typer.echo(f"DealSignal on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run("api.main:create_served_app", factory=True, host=host, port=port, log_level="info")
+    uvicorn.run(
+        "api.main:create_served_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
 
 
 @app.command()

@@ -116,6 +116,7 @@ def main() -> None:
     parser.add_argument("--deals", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2, help="server processes (the machine has 2 cores)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (apt-get install wrk)")
@@ -137,7 +138,7 @@ def main() -> None:
     }
     env.pop("DEALSIGNAL_DATABASE_URL", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -152,6 +153,7 @@ def main() -> None:
         ]
         results = {
             "deals": args.deals,
+            "server_workers": args.workers,
             "deal_read": _wrk(folder, "read", deal_paths, key, port, args),
             "deal_list_page": _wrk(folder, "list", page_paths, key, port, args),
         }
