@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request, status
+from fastapi import Depends, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -37,6 +37,9 @@ def get_engines(request: Request) -> Engines:
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+# Row ids are 64-bit: a larger number cannot name a row, and SQLite cannot even bind it.
+MAX_ID = 2**63 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="row id")]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 EnginesDep = Annotated[Engines, Depends(get_engines)]
 

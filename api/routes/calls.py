@@ -11,7 +11,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from api.deps import CurrentUser, SessionDep, ensure_deal_access
+from api.deps import CurrentUser, RowId, SessionDep, ensure_deal_access
 from api.intake import CallIntake, accept_file, accept_json
 from api.problems import ProblemError
 from models import crud
@@ -115,7 +115,7 @@ def _visible_call(session: Session, user: User, call_id: int) -> Call:
     response_model=CallPublic,
     responses={403: {}, 404: {}, 409: {"description": "the call is being processed"}},
 )
-def reanalyze_call(call_id: int, request: Request, session: SessionDep, user: CurrentUser) -> CallPublic:
+def reanalyze_call(call_id: RowId, request: Request, session: SessionDep, user: CurrentUser) -> CallPublic:
     """Queue a processed call for analysis again; what reviewers decided stays decided."""
     call = _visible_call(session, user, call_id)
     if call.deal_id is not None:
@@ -132,13 +132,13 @@ def reanalyze_call(call_id: int, request: Request, session: SessionDep, user: Cu
 
 
 @router.get("/{call_id}", response_model=CallPublic)
-def get_call(call_id: int, session: SessionDep, user: CurrentUser) -> CallPublic:
+def get_call(call_id: RowId, session: SessionDep, user: CurrentUser) -> CallPublic:
     """Retrieve a call's processing status and progress."""
     return crud.call_to_public(session, _visible_call(session, user, call_id))
 
 
 @router.get("/{call_id}/insights", responses={409: {"description": "not processed yet"}})
-def get_insights(call_id: int, session: SessionDep, user: CurrentUser) -> JSONResponse:
+def get_insights(call_id: RowId, session: SessionDep, user: CurrentUser) -> JSONResponse:
     """Retrieve the call's insights (contracts/call-insights.md)."""
     call = _visible_call(session, user, call_id)
     if call.status is not CallStatus.DONE or call.insights is None:
@@ -150,7 +150,7 @@ def get_insights(call_id: int, session: SessionDep, user: CurrentUser) -> JSONRe
 
 
 @router.get("/{call_id}/transcript", responses={409: {"description": "not transcribed yet"}})
-def get_transcript(call_id: int, session: SessionDep, user: CurrentUser) -> JSONResponse:
+def get_transcript(call_id: RowId, session: SessionDep, user: CurrentUser) -> JSONResponse:
     """Retrieve the call's transcript with speakers and sides."""
     call = _visible_call(session, user, call_id)
     if call.transcript is None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import SessionDep, require_roles
+from api.deps import MAX_ID, SessionDep, require_roles
 from models import crud
 from models.enums import Role
 from models.schemas import ChangesPublic
@@ -21,7 +21,7 @@ FeedReader = Annotated[User, Depends(require_roles(Role.REVOPS, Role.LEADER))]
 def list_changes(
     session: SessionDep,
     _user: FeedReader,
-    since: Annotated[int | None, Query(ge=0, description="the `next` of the previous page")] = None,
+    since: Annotated[int | None, Query(ge=0, le=MAX_ID, description="the previous page's `next`")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ChangesPublic:
     """List changes after the cursor `since` (from the beginning without it), oldest first."""

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from api.deps import CurrentUser, SessionDep, ensure_deal_access
+from api.deps import CurrentUser, RowId, SessionDep, ensure_deal_access
 from api.flows import rescore_deal, risk_config
 from api.problems import ProblemError
 from models import crud
@@ -116,7 +116,7 @@ def list_deals(
 
 
 @router.get("/{deal_id}", response_model=DealPublic, responses={403: {}, 404: {}})
-def get_deal(deal_id: int, session: SessionDep, user: CurrentUser, response: Response) -> DealPublic:
+def get_deal(deal_id: RowId, session: SessionDep, user: CurrentUser, response: Response) -> DealPublic:
     """Retrieve a deal with its risk, next step, stakeholders and history."""
     deal = ensure_deal_access(session, user, crud.get_deal(session, deal_id=deal_id))
     response.headers["ETag"] = etag(deal.version)
@@ -134,7 +134,7 @@ class StageMove(BaseModel):
     responses={403: {}, 404: {}, 409: {"description": "criteria unmet; body lists them in `unmet`"}, 412: {}},
 )
 def move_stage(
-    deal_id: int,
+    deal_id: RowId,
     move: StageMove,
     session: SessionDep,
     user: CurrentUser,

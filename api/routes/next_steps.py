@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import CurrentUser, SessionDep, ensure_deal_access
+from api.deps import CurrentUser, RowId, SessionDep, ensure_deal_access
 from api.flows import rescore_deal
 from api.problems import ProblemError
 from api.routes.deals import visible_owner_ids
@@ -39,7 +39,7 @@ def list_next_steps(
 
 @router.post("/{next_step_id}/review", response_model=NextStepPublic, responses={403: {}, 404: {}})
 def review_next_step(
-    next_step_id: int, review: NextStepReview, session: SessionDep, user: CurrentUser
+    next_step_id: RowId, review: NextStepReview, session: SessionDep, user: CurrentUser
 ) -> NextStepPublic:
     """Accept, edit, reject or mark done a suggested next step (audited)."""
     step = crud.get_next_step(session, next_step_id=next_step_id)

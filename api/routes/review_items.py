@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from api.deps import CurrentUser, SessionDep, ensure_deal_access
+from api.deps import MAX_ID, CurrentUser, RowId, SessionDep, ensure_deal_access
 from api.flows import rescore_deal
 from api.problems import ProblemError
 from extract.types import StakeholderRole
@@ -29,7 +29,7 @@ class StakeholderReview(BaseModel):
 
 
 class StakeholderMerge(BaseModel):
-    duplicate_id: int
+    duplicate_id: int = Field(ge=1, le=MAX_ID)
 
 
 class StakeholderOut(BaseModel):
@@ -58,7 +58,7 @@ def _rescore(session: Session, deal_id: int) -> None:
     "/objections/{objection_id}/review", response_model=ObjectionPublic, responses={403: {}, 404: {}}
 )
 def review_an_objection(
-    objection_id: int, body: ObjectionReview, session: SessionDep, user: CurrentUser
+    objection_id: RowId, body: ObjectionReview, session: SessionDep, user: CurrentUser
 ) -> ObjectionPublic:
     """Mark an objection addressed or open again (kept across re-analysis; audited)."""
     objection = session.get(Objection, objection_id)
@@ -82,7 +82,7 @@ def _stakeholder(session: Session, user: User, stakeholder_id: int) -> Stakehold
     "/stakeholders/{stakeholder_id}/review", response_model=StakeholderOut, responses={403: {}, 404: {}}
 )
 def review_a_stakeholder(
-    stakeholder_id: int, body: StakeholderReview, session: SessionDep, user: CurrentUser
+    stakeholder_id: RowId, body: StakeholderReview, session: SessionDep, user: CurrentUser
 ) -> StakeholderOut:
     """Confirm a stakeholder's role and whether they decide (extraction stops changing them)."""
     row = _stakeholder(session, user, stakeholder_id)
@@ -99,7 +99,7 @@ def review_a_stakeholder(
     responses={403: {}, 404: {}, 422: {}},
 )
 def merge_a_stakeholder(
-    stakeholder_id: int, body: StakeholderMerge, session: SessionDep, user: CurrentUser
+    stakeholder_id: RowId, body: StakeholderMerge, session: SessionDep, user: CurrentUser
 ) -> StakeholderOut:
     """Merge a duplicate stakeholder of the same deal into this one ("Sarah" and "Sarah Chen")."""
     keep = _stakeholder(session, user, stakeholder_id)

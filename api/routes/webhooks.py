@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import AnyHttpUrl, BaseModel, Field
 from sqlmodel import Session
 
-from api.deps import RevOpsUser, SessionDep
+from api.deps import RevOpsUser, RowId, SessionDep
 from api.problems import ProblemError
 from api.webhooks import new_secret
 from models.crud import webhooks as store
@@ -79,7 +79,7 @@ def list_webhooks(session: SessionDep, _user: RevOpsUser) -> WebhooksPublic:
 
 
 @router.get("/{webhook_id}", response_model=WebhookPublic, responses={404: {}})
-def get_webhook(webhook_id: int, session: SessionDep, _user: RevOpsUser) -> WebhookPublic:
+def get_webhook(webhook_id: RowId, session: SessionDep, _user: RevOpsUser) -> WebhookPublic:
     """Retrieve a webhook subscription."""
     subscription = store.get_subscription(session, subscription_id=webhook_id)
     if subscription is None:
@@ -88,7 +88,7 @@ def get_webhook(webhook_id: int, session: SessionDep, _user: RevOpsUser) -> Webh
 
 
 @router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {}})
-def delete_webhook(webhook_id: int, session: SessionDep, _user: RevOpsUser) -> Response:
+def delete_webhook(webhook_id: RowId, session: SessionDep, _user: RevOpsUser) -> Response:
     """Delete a subscription; its undelivered events are dropped."""
     subscription = store.get_subscription(session, subscription_id=webhook_id)
     if subscription is None:
@@ -102,7 +102,7 @@ class Requeued(BaseModel):
 
 
 @router.post("/{webhook_id}/redeliver", response_model=Requeued, responses={404: {}})
-def redeliver_webhook(webhook_id: int, session: SessionDep, _user: RevOpsUser) -> Requeued:
+def redeliver_webhook(webhook_id: RowId, session: SessionDep, _user: RevOpsUser) -> Requeued:
     """Retry the subscription's dead events (after the receiver is fixed) with a fresh set of attempts."""
     subscription = store.get_subscription(session, subscription_id=webhook_id)
     if subscription is None:

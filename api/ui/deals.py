@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request, status
 from fastapi.responses import FileResponse, HTMLResponse
 
-from api.deps import SessionDep, SettingsDep, can_write_deal
+from api.deps import RowId, SessionDep, SettingsDep, can_write_deal
 from api.ui.access import page_call, page_deal
 from api.ui.auth import PageUserDep
 from api.ui.render import PageError, render
@@ -21,7 +21,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/deals/{deal_id}", response_class=HTMLResponse)
-def deal_page(deal_id: int, request: Request, session: SessionDep, me: PageUserDep) -> HTMLResponse:
+def deal_page(deal_id: RowId, request: Request, session: SessionDep, me: PageUserDep) -> HTMLResponse:
     """Show a deal: risk and its evidence, people, next steps, objections, methodology, history, calls."""
     deal = page_deal(session, me.user, deal_id)
     public = crud.deal_to_public(session, deal)
@@ -63,7 +63,7 @@ def highlights(insights: dict[str, Any] | None) -> dict[int, list[tuple[str, str
 
 @router.get("/calls/{call_id}", response_class=HTMLResponse)
 def call_page(
-    call_id: int, request: Request, session: SessionDep, me: PageUserDep, settings: SettingsDep
+    call_id: RowId, request: Request, session: SessionDep, me: PageUserDep, settings: SettingsDep
 ) -> HTMLResponse:
     """Show a call's transcript with its recording; clicking a line plays from there."""
     call, deal = page_call(session, me.user, call_id)
@@ -89,7 +89,7 @@ def _audio_file(call: Call, audio_dir: Path) -> Path | None:
 
 
 @router.get("/calls/{call_id}/audio")
-def call_audio(call_id: int, session: SessionDep, me: PageUserDep, settings: SettingsDep) -> FileResponse:
+def call_audio(call_id: RowId, session: SessionDep, me: PageUserDep, settings: SettingsDep) -> FileResponse:
     """Stream a call's recording (byte ranges supported) to someone who may see its deal."""
     call, _deal = page_call(session, me.user, call_id)
     path = _audio_file(call, settings.audio_dir)

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import ValidationError
 from sqlmodel import col, select
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import RowId, SessionDep, SettingsDep
 from api.flows import rescore_deal
 from api.ui.access import owner_scope, page_deal
 from api.ui.auth import PageUserDep, check_form, safe_next
@@ -77,7 +77,7 @@ def _review_from_form(step: NextStep, decision: str, fields: dict[str, str]) -> 
 
 @router.post("/next-steps/{next_step_id}/review")
 def review_next_step(
-    next_step_id: int,
+    next_step_id: RowId,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,

@@ -113,3 +113,13 @@ def test_health(client: TestClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_ids_beyond_64_bits_are_422_not_500(client: TestClient, team: Team) -> None:
+    huge = 2**70
+    for path in (f"/v1/deals/{huge}", f"/v1/calls/{huge}", f"/v1/calls/{huge}/transcript"):
+        response = client.get(path, headers=team.auth("leader"))
+        assert response.status_code == 422, path
+        assert response.headers["content-type"] == PROBLEM
+    merge = client.post("/v1/stakeholders/1/merge", json={"duplicate_id": -5}, headers=team.auth("revops"))
+    assert merge.status_code == 422
