@@ -24,7 +24,7 @@ from signals.risk import score_deal
 from signals.types import RiskScore
 from transcribe.errors import TranscriptFormatError
 from transcribe.importers import detect_transcript_kind, parse_transcript
-from transcribe.types import Participant, TranscribeOptions, Transcript
+from transcribe.types import Participant, Side, TranscribeOptions, Transcript
 
 AUDIO_SUFFIXES = frozenset(
     {
@@ -101,8 +101,6 @@ def analyze(transcript: Transcript, *, engines: Engines, framework: str | None =
 
 def parse_participants(specs: list[str]) -> tuple[Participant, ...]:
     """Parse `Name=rep|buyer` specs given on the command line or with an upload."""
-    from transcribe.types import Side
-
     participants = []
     for spec in specs:
         name, _, side = spec.rpartition("=")

@@ -16,8 +16,8 @@ from sqlmodel import Session, col, select
 
 from api.flows import quotas, risk_config
 from extract.types import Framework
+from models import crud
 from models.crud.bulk_state import deal_states as deal_states_bulk
-from models.crud.deal_list import team_member_ids
 from models.enums import Role
 from models.tables import Deal, User
 from signals.forecast import pipeline_coverage, slipped_deals, weighted_pipeline
@@ -53,10 +53,8 @@ def deal_states(session: Session, *, owner_ids: Collection[int] | None) -> list[
 
 
 def team_of(session: Session, manager: User) -> list[User]:
-    """Return the manager and their reps."""
-    assert manager.id is not None
-    ids = team_member_ids(session, manager_id=manager.id)
-    return list(session.exec(select(User).where(col(User.id).in_(ids)).order_by(col(User.name))).all())
+    """Return the manager and everyone reporting to them, by name."""
+    return sorted([manager, *crud.list_team(session, manager=manager)], key=lambda u: u.name)
 
 
 def pipeline_review(session: Session, *, manager: User, week: str, now: dt.datetime) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from models.enums import CallKind, CallSource
 from models.schemas import CallCreate
 from models.tables import User
 from transcribe.audio import probe_audio
-from transcribe.errors import AudioError, TranscriptFormatError
+from transcribe.errors import AudioError, AudioTooLongError, TranscriptFormatError
 from transcribe.importers import parse_transcript
 from transcribe.json_format import parse_call_date, transcript_from_json, transcript_to_json
 from transcribe.types import Transcript
@@ -103,8 +103,6 @@ def accept_file(
             # Name the file as the caller knows it, not by its temporary spool name.
             raise type(exc)(str(exc).replace(spooled.path.name, filename)) from exc
         if info.duration_s > intake.settings.transcribe.max_duration_s:
-            from transcribe.errors import AudioTooLongError
-
             limit_h = intake.settings.transcribe.max_duration_s / 3600
             raise AudioTooLongError(
                 f"{filename} lasts {info.duration_s / 3600:.1f} h; the limit is {limit_h:g} h"

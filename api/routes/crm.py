@@ -15,7 +15,7 @@ from api.deps import CurrentUser, RevOpsUser, SessionDep, ensure_deal_access
 from api.flows import rescore_deal, rescore_deals
 from api.idempotency import replay_or_run
 from api.problems import ProblemError
-from api.routes.deals import etag
+from api.routes.deals import etag, expected_version
 from models import crud
 from models.errors import NotFoundError, VersionConflictError
 from models.schemas import CrmDealUpsert, DealPublic, normalize_email
@@ -43,18 +43,14 @@ def upsert_crm_deal(
     """Create (201) or update (200) a deal by the CRM's id."""
 
     def run() -> tuple[int, dict[str, object], dict[str, str]]:
-        existing = crud.get_deal_by_external_id(session, external_id=external_id)
-        if (
-            existing is not None
-            and if_match is not None
-            and if_match.strip() not in (etag(existing.version), "*")
-        ):
-            raise ProblemError(
-                status.HTTP_412_PRECONDITION_FAILED,
-                f"the deal is at version {existing.version}; re-read it and retry",
-                title="Stale version",
-            )
-        deal, created = crud.upsert_deal_from_crm(session, external_id=external_id, data=body, by_user=user)
+        # The version check happens in the same UPDATE as the write (crud), so it cannot race.
+        deal, created = crud.upsert_deal_from_crm(
+            session,
+            external_id=external_id,
+            data=body,
+            by_user=user,
+            expected_version=expected_version(if_match),
+        )
         rescore_deal(session, deal=deal)
         public = crud.deal_to_public(session, deal).model_dump(mode="json")
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK

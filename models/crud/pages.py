@@ -17,6 +17,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from extract.types import Framework
+from models.crud.results import call_moment
 from models.enums import CallStatus, NextStepStatus, ObjectionStatus
 from models.tables import (
     Call,
@@ -232,10 +233,7 @@ def _calls(session: Session, scope: Any) -> tuple[dict[int, list[CallEvidence]],
     for r in calls:
         buyers = tuple(sorted({x.speaker for x in said.get(r.id, []) if x.side == Side.BUYER}))
         reps = tuple(sorted({x.speaker for x in said.get(r.id, []) if x.side == Side.REP}))
-        # Same rule as crud.call_time: the start, else midnight UTC of the date, else the upload.
-        at = r.started_at or (
-            dt.datetime.combine(r.date, dt.time(), tzinfo=dt.UTC) if r.date else r.created_at
-        )
+        at = call_moment(r.started_at, r.date, r.created_at)
         times[r.id] = at
         by_deal[r.deal_id].append(
             CallEvidence(str(r.id), at, bool(buyers), buyers, reps, r.duration_s, r.processed_at)
