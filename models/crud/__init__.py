@@ -13,15 +13,13 @@ from models.crud.calls import (
     set_call_progress,
 )
 from models.crud.changes import list_changes, record_change
+from models.crud.risks import apply_deal_risk, save_deal_risks, set_deal_risk
 from models.crud.deals import (
-    apply_deal_risk,
     bump_version,
     change_deal_stage,
     ensure_stakeholder,
     get_deal,
     get_deal_by_external_id,
-    save_deal_risks,
-    set_deal_risk,
     upsert_deal_from_crm,
 )
 from models.crud.idempotency import get_idempotency_record, purge_idempotency_records, save_idempotency_record
