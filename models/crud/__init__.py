@@ -13,7 +13,6 @@ from models.crud.calls import (
     set_call_progress,
 )
 from models.crud.changes import list_changes, record_change
-from models.crud.risks import apply_deal_risk, save_deal_risks, set_deal_risk
 from models.crud.deals import (
     bump_version,
     change_deal_stage,
@@ -26,6 +25,7 @@ from models.crud.idempotency import get_idempotency_record, purge_idempotency_re
 from models.crud.next_steps import get_next_step, list_next_steps, refresh_deal_next_step, review_next_step
 from models.crud.public import call_to_public, changes_to_public, deal_to_public, next_step_to_public
 from models.crud.results import call_time, save_call_results
+from models.crud.risks import apply_deal_risk, save_deal_risks, set_deal_risk
 from models.crud.state import deal_state
 from models.crud.users import (
     create_api_key,

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select, update
@@ -13,13 +11,12 @@ from sqlmodel import Session, col, select, update
 from models.crud.accounts import upsert_account, upsert_contact
 from models.crud.changes import record_change
 from models.crud.users import get_user_by_email
-from models.enums import ChangeEntity, CloseDateSource, RiskLevel
+from models.enums import ChangeEntity, CloseDateSource
 from models.errors import NotFoundError, VersionConflictError
 from models.schemas import CrmDealUpsert
 from models.sqltypes import utcnow
 from models.tables import Deal, DealCloseDateHistory, DealStageHistory, Stakeholder, User
 from signals.stages import parse_stage
-from signals.types import RiskScore
 
 CRM_FIELDS = ("name", "account_id", "owner_id", "stage", "amount", "currency", "close_date")
 
