@@ -115,6 +115,9 @@ class Deal(SQLModel, table=True):
     risk_score: int | None = None
     risk_level: RiskLevel | None = Field(default=None, sa_type=enum_column(RiskLevel), index=True)
     risk_factors: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    # Until when the stored risk holds with no new evidence (signals.freshness); None: score it
+    # again (never scored, or scored before this was kept). Periodic re-scoring reads only due deals.
+    risk_fresh_until: dt.datetime | None = _when(index=True)
     stage_entered_at: dt.datetime = _created()
     created_at: dt.datetime = _created()
     updated_at: dt.datetime = _created()

@@ -1,0 +1,105 @@
+"""When a deal's risk can next change with time alone (no new evidence).
+
+Risk moves with the clock: buyer silence crosses its limit, a next step falls due, a deal
+stalls in its stage, a push leaves the look-back window, and several factor details count
+days. `risk_fresh_until(deal, now, config)` returns the earliest moment after `now` at which
+`score_deal` may answer differently; until then a stored score is exact, so periodic
+re-scoring and reviews only need to score deals whose moment has come.
+
+The answer is never later than the true next change (it may be earlier, which only costs a
+re-score that finds nothing new). None means time alone never changes the score.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from signals.config import RiskConfig
+from signals.factors import buyer_activity_times, open_next_steps
+from signals.risk import factor_applies, require_aware
+from signals.types import DealState, ObjectionStatus, RiskCode
+
+__all__ = ["risk_fresh_until"]
+
+_TICK = dt.timedelta(microseconds=1)  # "longer than N days" starts one tick after N days
+_DAY = dt.timedelta(days=1)
+
+
+def _after_threshold(start: dt.datetime, limit: dt.timedelta, now: dt.datetime) -> dt.datetime:
+    """Next change of a factor that fires when `now - start > limit` and then counts whole days."""
+    elapsed = now - start
+    if elapsed <= limit:
+        return start + limit + _TICK
+    return start + (elapsed // _DAY + 1) * _DAY  # the day count in the detail goes up
+
+
+def _buyer_silence(deal: DealState, now: dt.datetime, config: RiskConfig) -> list[dt.datetime]:
+    past = buyer_activity_times(deal, now)
+    last = max((at for at, _ in past), default=deal.created_at)
+    moments = [_after_threshold(last, dt.timedelta(days=config.no_buyer_activity_days), now)]
+    future = [c.at for c in deal.calls if c.buyer_spoke and c.at > now]
+    if deal.last_buyer_activity is not None and deal.last_buyer_activity > now:
+        future.append(deal.last_buyer_activity)
+    return moments + future  # activity dated later than now counts once now reaches it
+
+
+def _overdue(deal: DealState, now: dt.datetime, config: RiskConfig) -> list[dt.datetime]:
+    dated = [n for n in open_next_steps(deal, config) if n.due is not None]
+    if not dated or dated[0].due is None:
+        return []
+    today = now.astimezone(dt.UTC).date()
+    # Overdue from the day after the due date, then the detail counts days: both change at midnight UTC.
+    day = max(today, dated[0].due) + dt.timedelta(days=1)
+    return [dt.datetime.combine(day, dt.time(), dt.UTC)]
+
+
+def _pushes(deal: DealState, config: RiskConfig) -> list[dt.datetime]:
+    lookback = dt.timedelta(days=config.push_lookback_days)
+    # A push counts from its moment until it is more than the look-back window old.
+    return [m for c in deal.close_date_changes if c.is_push for m in (c.at, c.at + lookback + _TICK)]
+
+
+def _engagement(deal: DealState, config: RiskConfig) -> list[dt.datetime]:
+    window = dt.timedelta(days=config.engaged_window_days)
+    return [s.last_engaged_at + window + _TICK for s in deal.stakeholders if s.last_engaged_at is not None]
+
+
+def _stall(deal: DealState, now: dt.datetime, config: RiskConfig) -> list[dt.datetime]:
+    expected = config.stage_expected_days.get(deal.stage)
+    if expected is None:
+        return []
+    return [_after_threshold(deal.entered_stage_at, dt.timedelta(days=expected), now)]
+
+
+def _objections(deal: DealState) -> list[dt.datetime]:
+    return [o.raised_at for o in deal.objections if o.status == ObjectionStatus.OPEN]
+
+
+def risk_fresh_until(deal: DealState, *, now: dt.datetime, config: RiskConfig) -> dt.datetime | None:
+    """Return the earliest moment after `now` when the deal's score may change with time alone.
+
+    Args:
+        deal: the deal and its evidence.
+        now: the moment it was scored at (timezone-aware).
+        config: the weights and thresholds it was scored with.
+
+    Returns:
+        A moment later than `now`, or None when time alone never changes the score.
+    """
+    require_aware(now)
+    if deal.stage.is_closed:
+        return None
+    moments: list[dt.datetime] = []
+    if factor_applies(RiskCode.NO_BUYER_ACTIVITY, deal, config):
+        moments += _buyer_silence(deal, now, config)
+    if factor_applies(RiskCode.NEXT_STEP_OVERDUE, deal, config):
+        moments += _overdue(deal, now, config)
+    if factor_applies(RiskCode.CLOSE_DATE_PUSHED, deal, config):
+        moments += _pushes(deal, config)
+    if factor_applies(RiskCode.SINGLE_THREADED, deal, config):
+        moments += _engagement(deal, config)
+    if factor_applies(RiskCode.STALLED_IN_STAGE, deal, config):
+        moments += _stall(deal, now, config)
+    if factor_applies(RiskCode.OPEN_OBJECTIONS, deal, config):
+        moments += _objections(deal)
+    return min((m for m in moments if m > now), default=None)
