@@ -16,12 +16,14 @@ from sqlmodel import Session
 from api.engines import Engines
 from extract.types import Insights
 from models import crud
-from models.crud.bulk_state import deal_states, iter_deal_states
+from models.crud.bulk_state import deal_states, iter_stored_risks
 from models.crud.reviews import get_setting
+from models.crud.risks import fresh_until_column, save_deal_risks, save_scored_risks
 from models.tables import Deal
 from signals.config import RiskConfig
+from signals.freshness import risk_fresh_until
 from signals.risk import score_deal
-from signals.types import RiskScore
+from signals.types import DealState, RiskScore
 from transcribe.errors import TranscriptFormatError
 from transcribe.importers import detect_transcript_kind, parse_transcript
 from transcribe.types import Participant, Side, TranscribeOptions, Transcript
@@ -129,11 +131,20 @@ def quotas(session: Session) -> dict[str, dict[str, float]]:
     return {team: {period: float(v) for period, v in periods.items()} for team, periods in stored.items()}
 
 
+def score_with_freshness(
+    state: DealState, *, now: dt.datetime, config: RiskConfig
+) -> tuple[RiskScore, dt.datetime]:
+    """Score a deal, with the stored `risk_fresh_until` value: when time alone may change the score."""
+    risk = score_deal(state, now=now, config=config)
+    return risk, fresh_until_column(risk_fresh_until(state, now=now, config=config))
+
+
 def rescore_deal(session: Session, *, deal: Deal, config: RiskConfig | None = None) -> bool:
     """Re-evaluate a deal's risk from its current evidence; return whether the score changed."""
     state = crud.deal_state(session, deal=deal)
-    risk = score_deal(state, now=dt.datetime.now(dt.UTC), config=config or risk_config(session))
-    return crud.set_deal_risk(session, deal=deal, risk=risk)
+    now = dt.datetime.now(dt.UTC)
+    risk, fresh = score_with_freshness(state, now=now, config=config or risk_config(session))
+    return crud.set_deal_risk(session, deal=deal, risk=risk, fresh_until=fresh)
 
 
 def rescore_deals(session: Session, *, deals: list[Deal], config: RiskConfig | None = None) -> int:
@@ -145,9 +156,10 @@ def rescore_deals(session: Session, *, deals: list[Deal], config: RiskConfig | N
     now = dt.datetime.now(dt.UTC)
     states = deal_states(session, deals=unique)
     scored = [
-        (deal, score_deal(state, now=now, config=config)) for deal, state in zip(unique, states, strict=True)
+        (deal, *score_with_freshness(state, now=now, config=config))
+        for deal, state in zip(unique, states, strict=True)
     ]
-    changed = crud.save_deal_risks(session, scored=scored)
+    changed = save_deal_risks(session, scored=scored)
     session.commit()
     return changed
 
@@ -160,21 +172,25 @@ class RescoreReport:
 
 
 def rescore_pipeline(
-    session: Session, *, config: RiskConfig | None = None, batch: int = 500, now: dt.datetime | None = None
+    session: Session,
+    *,
+    config: RiskConfig | None = None,
+    batch: int = 1000,
+    now: dt.datetime | None = None,
+    due_only: bool = False,
 ) -> RescoreReport:
-    """Re-score every deal (time alone moves risk: silence grows, next steps fall due), a chunk per commit."""
+    """Re-score every deal (`due_only`: those whose stored risk is stale at `now`), a chunk per commit.
+
+    A full run is needed when the weights change; time alone moves risk only for deals whose
+    `risk_fresh_until` has come (silence grows, next steps fall due), which `due_only` picks.
+    """
     started = time.perf_counter()
     config = config or risk_config(session)
     now = now or dt.datetime.now(dt.UTC)
     seen = changed = 0
-    chunk: list[tuple[Deal, RiskScore]] = []
-    for deal, state in iter_deal_states(session, batch=batch):
-        seen += 1
-        chunk.append((deal, score_deal(state, now=now, config=config)))
-        if len(chunk) == batch:
-            changed += crud.save_deal_risks(session, scored=chunk)
-            session.commit()
-            chunk = []
-    changed += crud.save_deal_risks(session, scored=chunk)
-    session.commit()
+    for chunk in iter_stored_risks(session, batch=batch, due_at=now if due_only else None):
+        scored = [(stored, *score_with_freshness(state, now=now, config=config)) for stored, state in chunk]
+        changed += save_scored_risks(session, scored=scored)
+        session.commit()
+        seen += len(chunk)
     return RescoreReport(deals=seen, changed=changed, seconds=round(time.perf_counter() - started, 3))

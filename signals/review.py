@@ -124,6 +124,17 @@ def _coverage(
     return rows
 
 
+def _risks(
+    live: Sequence[DealState], given: Mapping[str, RiskScore] | None, now: dt.datetime, config: RiskConfig
+) -> dict[str, RiskScore]:
+    if given is None:
+        return {d.id: score_deal(d, now=now, config=config) for d in live}
+    missing = [d.id for d in live if d.id not in given]
+    if missing:
+        raise ValueError(f"no risk given for open deals {', '.join(missing[:5])}")
+    return {d.id: given[d.id] for d in live}
+
+
 def weekly_review(
     deals: Sequence[DealState],
     *,
@@ -133,6 +144,7 @@ def weekly_review(
     config: RiskConfig,
     quotas: Mapping[str, float] | None = None,
     currency: str | None = None,
+    risks: Mapping[str, RiskScore] | None = None,
 ) -> WeeklyReview:
     """Build the weekly review for the deals owned by a team.
 
@@ -144,6 +156,9 @@ def weekly_review(
         config: risk and forecast settings.
         quotas: period label ("2026-Q3") -> quota, for the coverage ratio.
         currency: the quotas' currency when the team's deals mix currencies.
+        risks: each open deal's current score (e.g. stored ones still fresh at `now`), by deal id;
+            then `deals` need only the stage changes and next steps of the week (no other
+            evidence) and nothing is scored. None: score every open deal from its evidence.
 
     Returns:
         WeeklyReview with at-risk deals, movement, due next steps, coverage and hygiene.
@@ -154,7 +169,7 @@ def weekly_review(
         raise PeriodError(f"week must be an ISO week like 2026-W14, got {week!r}")
     team = [d for d in deals if d.owner is not None and d.owner in team_owner_ids]
     live = [d for d in team if not d.stage.is_closed]
-    risks = {d.id: score_deal(d, now=now, config=config) for d in live}
+    risks = _risks(live, risks, now, config)
     scores = {deal_id: r.score for deal_id, r in risks.items()}
     return WeeklyReview(
         week=period.label,

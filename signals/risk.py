@@ -15,7 +15,7 @@ from signals.errors import NaiveDatetimeError
 from signals.factors import FACTORS
 from signals.types import DealState, RiskCode, RiskFactor, RiskLevel, RiskScore, Stage
 
-__all__ = ["require_aware", "risk_level", "score_deal", "summarize"]
+__all__ = ["factor_applies", "require_aware", "risk_level", "score_deal", "summarize"]
 
 _ORDER = {code: i for i, code in enumerate(RiskCode)}
 
@@ -35,7 +35,8 @@ def risk_level(score: int, config: RiskConfig) -> RiskLevel:
     return RiskLevel.LOW
 
 
-def _applies(code: RiskCode, deal: DealState, config: RiskConfig) -> bool:
+def factor_applies(code: RiskCode, deal: DealState, config: RiskConfig) -> bool:
+    """Whether a factor is weighed at all for the deal: a positive weight and the stage reached."""
     if config.weight(code) <= 0:
         return False
     return deal.stage.rank >= config.factor_min_stage.get(code, Stage.AWARENESS).rank
@@ -57,7 +58,7 @@ def score_deal(deal: DealState, *, now: dt.datetime, config: RiskConfig) -> Risk
         return RiskScore(score=0, level=RiskLevel.LOW)
     found: list[RiskFactor] = []
     for code, factor in FACTORS.items():
-        if _applies(code, deal, config):
+        if factor_applies(code, deal, config):
             result = factor(deal, now, config)
             if result is not None and result.points > 0:
                 found.append(result)

@@ -8,7 +8,7 @@ Inputs describe a deal and its evidence independently of the database; the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -269,6 +269,19 @@ class Evidence:
             "value": self.value,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Evidence:
+        """Read back `to_dict`'s output (a stored factor's evidence)."""
+        at = data.get("at")
+        return cls(
+            EvidenceKind(data["kind"]),
+            call_id=data.get("call_id"),
+            utterance=data.get("utterance"),
+            field=data.get("field"),
+            at=dt.datetime.fromisoformat(at) if at else None,
+            value=data.get("value"),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class RiskFactor:
@@ -284,6 +297,12 @@ class RiskFactor:
             "detail": self.detail,
             "evidence": [e.to_dict() for e in self.evidence],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RiskFactor:
+        """Read back `to_dict`'s output (a stored factor)."""
+        evidence = tuple(Evidence.from_dict(e) for e in data.get("evidence", ()))
+        return cls(RiskCode(data["code"]), int(data["points"]), str(data["detail"]), evidence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,3 +324,10 @@ class RiskScore:
             "capped": self.capped,
             "raw_points": self.raw_points,
         }
+
+    @classmethod
+    def from_stored(cls, score: int, level: str, factors: Sequence[Mapping[str, Any]]) -> RiskScore:
+        """Rebuild a stored score: factor points add up to `raw_points`, capped when above `score`."""
+        parsed = tuple(RiskFactor.from_dict(f) for f in factors)
+        raw = sum(f.points for f in parsed)
+        return cls(score=score, level=RiskLevel(level), factors=parsed, capped=raw > score, raw_points=raw)

@@ -1,16 +1,18 @@
 """Deal states for many deals at once, a chunk of ids at a time (re-scoring, reviews, bulk upserts).
 
-The queries themselves live in `models.crud.pages.deal_states` (one query per table for a set
-of deals); this module pairs them with the ORM rows callers write risk back to.
+The queries live in `models.crud.state_queries` (one query per table for a set of deals); this
+module pairs them with the rows callers write risk back to.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Sequence
 
 from sqlmodel import Session, col, select
 
-from models.crud import pages
+from models.crud import state_queries
+from models.crud.state_queries import StoredRisk
 from models.tables import Deal
 from signals.types import DealState
 
@@ -19,7 +21,7 @@ CHUNK = 500  # deals per round of queries: well under every database's bound-par
 
 def _states_for(session: Session, deals: Sequence[Deal]) -> list[DealState]:
     ids = [deal.id for deal in deals if deal.id is not None]
-    by_id = {state.id: state for state in pages.deal_states(session, owner_ids=None, deal_ids=ids)}
+    by_id = {state.id: state for state in state_queries.deal_states(session, owner_ids=None, deal_ids=ids)}
     return [by_id[str(deal.id)] for deal in deals]
 
 
@@ -32,7 +34,7 @@ def deal_states(session: Session, *, deals: Sequence[Deal]) -> list[DealState]:
 
 
 def iter_deal_states(session: Session, *, batch: int = CHUNK) -> Iterator[tuple[Deal, DealState]]:
-    """Yield every deal with its state, a chunk at a time (for re-scoring the whole pipeline)."""
+    """Yield every deal with its state, a chunk at a time."""
     last_id = 0
     while True:
         deals = session.exec(
@@ -42,3 +44,19 @@ def iter_deal_states(session: Session, *, batch: int = CHUNK) -> Iterator[tuple[
             return
         yield from zip(deals, _states_for(session, deals), strict=True)
         last_id = deals[-1].id or last_id
+
+
+def iter_stored_risks(
+    session: Session, *, batch: int = CHUNK, due_at: dt.datetime | None = None
+) -> Iterator[list[tuple[StoredRisk, DealState]]]:
+    """Yield chunks of deals (by id) with their stored risk and state, for re-scoring.
+
+    With `due_at`, only deals whose stored risk is unknown or no longer fresh at that moment.
+    Rows, not ORM instances: a chunk is read, scored and written back before the next.
+    """
+    last_id = 0
+    while chunk := state_queries.stored_risks_with_states(
+        session, after_id=last_id, limit=batch, due_at=due_at
+    ):
+        yield chunk
+        last_id = chunk[-1][0].id
