@@ -323,6 +323,9 @@ class WebhookSubscription(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     url: str = Field(max_length=2048)
     secret: str = Field(max_length=255)
+    # After a rotation the replaced secret also signs deliveries until it expires (a grace period).
+    previous_secret: str | None = Field(default=None, max_length=255)
+    previous_secret_expires_at: dt.datetime | None = _when()
     events: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     active: bool = True
     created_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")

@@ -12,7 +12,8 @@ from typing import Any
 
 import httpx
 
-from api.webhooks.signing import sign
+from api.webhooks.signing import signature_header
+from api.webhooks.targets import UnsafeTargetError
 
 RETRYABLE_4XX = frozenset({408, 429})
 
@@ -46,15 +47,17 @@ def encode(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
 
 
-def headers_for(*, event_id: str, secret: str, body: bytes, now: float | None = None) -> dict[str, str]:
-    """Build the delivery headers: event id, timestamp and signature."""
+def headers_for(
+    *, event_id: str, secrets: list[str], body: bytes, now: float | None = None
+) -> dict[str, str]:
+    """Build the delivery headers: event id, timestamp and a signature per secret in use."""
     timestamp = str(int(now if now is not None else time.time()))
     return {
         "Content-Type": "application/json",
         "User-Agent": "DealSignal-Webhooks/1",
         "X-DealSignal-Event-Id": event_id,
         "X-DealSignal-Timestamp": timestamp,
-        "X-DealSignal-Signature": sign(secret, timestamp, body),
+        "X-DealSignal-Signature": signature_header(secrets, timestamp, body),
     }
 
 
@@ -78,17 +81,23 @@ def attempt(
     client: httpx.Client,
     *,
     url: str,
-    secret: str,
+    secrets: list[str],
     payload: dict[str, Any],
     attempts_so_far: int,
     policy: RetryPolicy,
 ) -> Outcome:
-    """POST one event and classify the result: 2xx delivered; 408/429/5xx/network retried; other 4xx dead."""
+    """POST one event and classify the result: 2xx delivered; 408/429/5xx/network retried; other 4xx dead.
+
+    A target refused by the address guard is dead at once, like a 4xx: retrying cannot make a
+    private address public, and RevOps can redeliver once the URL or DNS is fixed.
+    """
     body = encode(payload)
-    headers = headers_for(event_id=str(payload["id"]), secret=secret, body=body)
+    headers = headers_for(event_id=str(payload["id"]), secrets=secrets, body=body)
     number = attempts_so_far + 1
     try:
         response = client.post(url, content=body, headers=headers)
+    except UnsafeTargetError as exc:
+        return Outcome(delivered=False, error=f"refused: {exc} (not retried)")
     except httpx.HTTPError as exc:
         return _retry(f"{type(exc).__name__}: {exc}", number, policy, None)
     if response.is_success:

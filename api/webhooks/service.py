@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from api.webhooks.delivery import Outcome, RetryPolicy, attempt
 from api.webhooks.events import event_payload, event_type
+from api.webhooks.targets import GuardedTransport, TargetPolicy
 from models.crud import webhooks as store
 from models.sqltypes import utcnow
 
@@ -38,6 +39,14 @@ class WebhookSettings(BaseModel):
     timeout_s: float = Field(default=5.0, gt=0)
     workers: int = Field(default=4, ge=1)
     retention_days: float = Field(default=7.0, ge=0)
+    # Receivers on loopback or private networks (tests, on-premises CRMs); off, they are refused.
+    allow_private_targets: bool = False
+    require_https: bool = True  # for public targets; private ones (when allowed) may use http
+    secret_grace_s: float = Field(default=86400.0, ge=0)  # default overlap after a secret rotation
+
+    def target_policy(self) -> TargetPolicy:
+        """Return what subscription URLs may point at."""
+        return TargetPolicy(allow_private=self.allow_private_targets, require_https=self.require_https)
 
 
 class WebhookService:
@@ -56,6 +65,7 @@ class WebhookService:
         batch: int = 100,
         retention: dt.timedelta = dt.timedelta(days=7),
         transport: httpx.BaseTransport | None = None,
+        allow_private_targets: bool = False,
     ) -> None:
         self._engine = engine
         self.poll_interval_s = poll_interval_s
@@ -67,6 +77,7 @@ class WebhookService:
         # therefore delays that event by the lease, and never loses it).
         self._lease = dt.timedelta(seconds=timeout_s * 2 + 5)
         self._transport = transport
+        self._allow_private_targets = allow_private_targets
         self._retention = retention
         self._next_purge = 0.0
         self._stop = threading.Event()
@@ -86,6 +97,7 @@ class WebhookService:
             timeout_s=settings.timeout_s,
             workers=settings.workers,
             retention=dt.timedelta(days=settings.retention_days),
+            allow_private_targets=settings.allow_private_targets,
         )
 
     def start(self) -> None:
@@ -94,7 +106,7 @@ class WebhookService:
             return
         self._stop.clear()
         self._client = httpx.Client(
-            timeout=self._timeout_s, transport=self._transport, follow_redirects=False
+            timeout=self._timeout_s, transport=self._new_transport(), follow_redirects=False
         )
         self._pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="webhook-send")
         self._thread = threading.Thread(target=self._loop, name="webhooks", daemon=True)
@@ -125,10 +137,14 @@ class WebhookService:
             for future in [pool.submit(self._deliver, client, event_id) for event_id in due]:
                 future.result()
             return len(due)
-        with httpx.Client(timeout=self._timeout_s, transport=self._transport) as client:  # not started
+        with httpx.Client(timeout=self._timeout_s, transport=self._new_transport()) as client:  # not started
             for event_id in due:
                 self._deliver(client, event_id)
         return len(due)
+
+    def _new_transport(self) -> httpx.BaseTransport:
+        # Without an injected transport, every connection goes through the address guard.
+        return self._transport or GuardedTransport(allow_private=self._allow_private_targets)
 
     def purge(self) -> int:
         """Delete events delivered longer ago than the retention; return how many."""
@@ -157,15 +173,20 @@ class WebhookService:
             if pending is None:
                 return
             event, subscription = pending
-            url, secret, payload, attempts = (
+            url, secrets, payload, attempts = (
                 subscription.url,
-                subscription.secret,
+                store.signing_secrets(subscription, now=utcnow()),
                 event.payload,
                 event.attempts,
             )
             session.rollback()  # hold no transaction open while waiting on the receiver
             outcome = attempt(
-                client, url=url, secret=secret, payload=payload, attempts_so_far=attempts, policy=self.policy
+                client,
+                url=url,
+                secrets=secrets,
+                payload=payload,
+                attempts_so_far=attempts,
+                policy=self.policy,
             )
             try:
                 self._record(session, event_row_id, outcome)

@@ -2,6 +2,8 @@
 
 Delivery state lives in `outbox_events`, so a restart loses nothing: an event is pending
 until `delivered_at` is set, and dead when `next_attempt_at` is `NEVER` (it gave up).
+Every change to a subscription writes an audit row (`review_audit`, entity "webhook": who,
+when, before -> after); secrets never appear in it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlmodel import Session, col, func, select, update
 
 from models.crud.changes import list_changes
 from models.sqltypes import utcnow
-from models.tables import ChangeEvent, OutboxEvent, User, WebhookCursor, WebhookSubscription
+from models.tables import ChangeEvent, OutboxEvent, ReviewAudit, User, WebhookCursor, WebhookSubscription
 
 DISPATCH_CURSOR = "webhooks"
 NEVER = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)  # next_attempt_at of an event given up on
@@ -25,6 +27,35 @@ NEVER = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)  # next_attempt_at of an event 
 Classify = Callable[[ChangeEvent], str | None]
 # Builds the JSON body sent for (event id, event type, change).
 BuildPayload = Callable[[uuid.UUID, str, ChangeEvent], dict[str, Any]]
+AUDIT_ENTITY = "webhook"
+EDITABLE = ("url", "events", "active")
+
+
+def _view(subscription: WebhookSubscription) -> dict[str, Any]:
+    return {field: getattr(subscription, field) for field in EDITABLE}
+
+
+def _audit(
+    session: Session,
+    *,
+    subscription: WebhookSubscription,
+    by_user: User | None,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    assert subscription.id is not None
+    session.add(
+        ReviewAudit(
+            entity=AUDIT_ENTITY,
+            entity_id=subscription.id,
+            user_id=by_user.id if by_user else None,
+            at=utcnow(),
+            action=action,
+            before=before,
+            after=after,
+        )
+    )
 
 
 def create_subscription(
@@ -35,9 +66,95 @@ def create_subscription(
         url=url, events=sorted(set(events)), secret=secret, created_by_id=by_user.id if by_user else None
     )
     session.add(subscription)
+    session.flush()
+    _audit(
+        session,
+        subscription=subscription,
+        by_user=by_user,
+        action="created",
+        before=None,
+        after=_view(subscription),
+    )
     session.commit()
     session.refresh(subscription)
     return subscription
+
+
+def update_subscription(
+    session: Session, *, subscription: WebhookSubscription, changes: dict[str, Any], by_user: User | None
+) -> WebhookSubscription:
+    """Change a subscription's url, events or active flag (pending events go to the new url)."""
+    before = _view(subscription)
+    updates = {field: value for field, value in changes.items() if field in EDITABLE}
+    if "events" in updates:
+        updates["events"] = sorted(set(updates["events"]))
+    subscription.sqlmodel_update(updates)
+    after = _view(subscription)
+    if after != before:
+        changed = [field for field in EDITABLE if before[field] != after[field]]
+        _audit(
+            session,
+            subscription=subscription,
+            by_user=by_user,
+            action="updated",
+            before={field: before[field] for field in changed},
+            after={field: after[field] for field in changed},
+        )
+    session.commit()
+    session.refresh(subscription)
+    return subscription
+
+
+def rotate_secret(
+    session: Session,
+    *,
+    subscription: WebhookSubscription,
+    secret: str,
+    grace: dt.timedelta,
+    by_user: User | None,
+) -> WebhookSubscription:
+    """Replace the signing secret; deliveries are signed with the old one too until `grace` ends.
+
+    A rotation during a grace period ends the earlier one: only the secret being replaced
+    stays valid with the new one (two secrets at most, as receivers hold at most two).
+    """
+    now = utcnow()
+    keep_old = grace > dt.timedelta(0)
+    subscription.previous_secret = subscription.secret if keep_old else None
+    subscription.previous_secret_expires_at = now + grace if keep_old else None
+    subscription.secret = secret
+    expires = subscription.previous_secret_expires_at
+    _audit(
+        session,
+        subscription=subscription,
+        by_user=by_user,
+        action="secret_rotated",
+        before=None,
+        after={"previous_secret_expires_at": expires.isoformat() if expires else None},
+    )
+    session.commit()
+    session.refresh(subscription)
+    return subscription
+
+
+def signing_secrets(subscription: WebhookSubscription, *, now: dt.datetime) -> list[str]:
+    """Return the secrets deliveries are signed with now: the current one, then one in its grace period."""
+    secrets = [subscription.secret]
+    expires = subscription.previous_secret_expires_at
+    if subscription.previous_secret and expires is not None and now < expires:
+        secrets.append(subscription.previous_secret)
+    return secrets
+
+
+def list_subscription_audit(session: Session, *, subscription_id: int) -> list[ReviewAudit]:
+    """List who changed a subscription, when and how, oldest first."""
+    return list(
+        session.exec(
+            select(ReviewAudit)
+            .where(ReviewAudit.entity == AUDIT_ENTITY, ReviewAudit.entity_id == subscription_id)
+            .order_by(col(ReviewAudit.id))
+        ).all()
+    )
 
 
 def list_subscriptions(session: Session) -> list[WebhookSubscription]:
@@ -50,8 +167,18 @@ def get_subscription(session: Session, *, subscription_id: int) -> WebhookSubscr
     return session.get(WebhookSubscription, subscription_id)
 
 
-def delete_subscription(session: Session, *, subscription: WebhookSubscription) -> None:
+def delete_subscription(
+    session: Session, *, subscription: WebhookSubscription, by_user: User | None = None
+) -> None:
     """Delete a subscription and, with it, its undelivered events."""
+    _audit(
+        session,
+        subscription=subscription,
+        by_user=by_user,
+        action="deleted",
+        before=_view(subscription),
+        after=None,
+    )
     session.exec(sa.delete(OutboxEvent).where(col(OutboxEvent.subscription_id) == subscription.id))
     session.delete(subscription)
     session.commit()
@@ -120,10 +247,18 @@ def dispatch_changes(
 
 
 def claim_due_events(session: Session, *, now: dt.datetime, lease: dt.timedelta, limit: int) -> list[int]:
-    """Lease up to `limit` due events to this deliverer; return their ids (others skip them)."""
+    """Lease up to `limit` due events to this deliverer; return their ids (others skip them).
+
+    Events of a paused (inactive) subscription wait in the outbox until it is active again.
+    """
     due = session.exec(
         select(OutboxEvent.id, OutboxEvent.next_attempt_at)
-        .where(col(OutboxEvent.delivered_at).is_(None), col(OutboxEvent.next_attempt_at) <= now)
+        .join(WebhookSubscription, col(WebhookSubscription.id) == col(OutboxEvent.subscription_id))
+        .where(
+            col(OutboxEvent.delivered_at).is_(None),
+            col(OutboxEvent.next_attempt_at) <= now,
+            col(WebhookSubscription.active),
+        )
         .order_by(col(OutboxEvent.next_attempt_at), col(OutboxEvent.id))
         .limit(limit)
     ).all()

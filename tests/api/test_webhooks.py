@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,7 +18,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from api.webhooks import WebhookService, event_type, sign, verify
+from api.config import Settings
+from api.webhooks import WebhookService, WebhookSettings, event_type, sign, verify
 from api.webhooks.delivery import RetryPolicy, retry_after_s
 from models.crud.webhooks import NEVER
 from models.tables import ChangeEvent, OutboxEvent
@@ -25,6 +27,13 @@ from tests.api.conftest import Team, deal_body
 
 PROBLEM = "application/problem+json"
 ALL_EVENTS = ["deal.updated", "risk.changed", "next_step.accepted", "call.processed"]
+
+
+@pytest.fixture
+def api_settings(api_settings: Settings) -> Settings:
+    """The app's settings with private targets allowed: the receiver listens on 127.0.0.1."""
+    webhooks = api_settings.webhooks.model_copy(update={"allow_private_targets": True})
+    return api_settings.model_copy(update={"webhooks": webhooks})
 
 
 @dataclass
@@ -35,6 +44,7 @@ class Receiver:
     secret: str = ""
     ids: list[str] = field(default_factory=list)  # every delivery, duplicates included
     bad_signatures: int = 0
+    signature_counts: list[int] = field(default_factory=list)  # signatures per delivery
     bodies: dict[str, dict[str, object]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
@@ -44,10 +54,13 @@ class Receiver:
             if self.script:
                 return self.script.pop(0)
             timestamp = headers["x-dealsignal-timestamp"]
-            # Checked as a receiver would, without our own helper: hex HMAC-SHA256 of "{timestamp}.{body}".
+            # Checked as a receiver would, without our own helper: hex HMAC-SHA256 of "{timestamp}.{body}",
+            # any of the comma-separated signatures (two while a rotated secret's grace period runs).
             mac = hmac.new(self.secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
             fresh = abs(time.time() - int(timestamp)) < 300
-            if not (fresh and hmac.compare_digest(headers["x-dealsignal-signature"], f"sha256={mac}")):
+            signatures = headers["x-dealsignal-signature"].split(",")
+            self.signature_counts.append(len(signatures))
+            if not (fresh and any(hmac.compare_digest(s, f"sha256={mac}") for s in signatures)):
                 self.bad_signatures += 1
                 return 401, {}
             payload = json.loads(body)
@@ -59,6 +72,13 @@ class Receiver:
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
+    with serve_receiver() as state:
+        yield state
+
+
+@contextmanager
+def serve_receiver() -> Iterator[Receiver]:
+    """Run a Receiver on 127.0.0.1 (a port of its own) for the duration of the block."""
     state = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
@@ -78,9 +98,11 @@ def receiver() -> Iterator[Receiver]:
     state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def _subscribe(client: TestClient, team: Team, receiver: Receiver, events: list[str] | None = None) -> dict:
@@ -95,7 +117,14 @@ def _subscribe(client: TestClient, team: Team, receiver: Receiver, events: list[
 
 
 def _service(engine: Engine) -> WebhookService:
-    return WebhookService(engine, poll_interval_s=0.02, backoff_base_s=0.05, backoff_cap_s=2, timeout_s=5)
+    return WebhookService(
+        engine,
+        poll_interval_s=0.02,
+        backoff_base_s=0.05,
+        backoff_cap_s=2,
+        timeout_s=5,
+        allow_private_targets=True,  # the receiver is on 127.0.0.1
+    )
 
 
 def _outbox(engine: Engine) -> list[OutboxEvent]:
@@ -368,13 +397,16 @@ def test_change_types_map_to_event_types(entity: str, kind: str, expected: str |
 def test_delivery_and_restart_on_postgres(
     postgres_schema_url: str, tmp_path: Path, engines: object, receiver: Receiver
 ) -> None:
-    from api.config import Settings
     from api.main import create_app
     from tests.api.conftest import _seed_team
 
     receiver.script = [(500, {}), (429, {"Retry-After": "1"})]
     team = _seed_team(postgres_schema_url)
-    settings = Settings(data_dir=tmp_path, database_url=postgres_schema_url)
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=postgres_schema_url,
+        webhooks=WebhookSettings(allow_private_targets=True),
+    )
     with TestClient(create_app(settings, engines=engines)) as client:  # type: ignore[arg-type]
         client.app.state.webhooks.stop()  # type: ignore[attr-defined]
         engine = client.app.state.engine  # type: ignore[attr-defined]
@@ -408,7 +440,7 @@ def test_delivered_events_are_purged_after_the_retention(
 
     _subscribe(client, team, receiver, events=["deal.updated"])
     client.put("/v1/crm/deals/G-1", json=deal_body(), headers=team.auth("revops"))
-    service = WebhookService(app_engine, retention=dt.timedelta(0))
+    service = WebhookService(app_engine, retention=dt.timedelta(0), allow_private_targets=True)
     assert service.run_once() == 1 and len(_outbox(app_engine)) == 1
     assert service.purge() == 1 and _outbox(app_engine) == []
     assert WebhookService(app_engine).purge() == 0
@@ -435,7 +467,7 @@ def test_an_event_dies_after_max_attempts_of_retryable_failures(
     receiver.script = [(408, {}), (500, {}), (500, {})]
     _subscribe(client, team, receiver, events=["deal.updated"])
     client.put("/v1/crm/deals/M-1", json=deal_body(), headers=team.auth("revops"))
-    service = WebhookService(app_engine, backoff_base_s=0.01, max_attempts=2)
+    service = WebhookService(app_engine, backoff_base_s=0.01, max_attempts=2, allow_private_targets=True)
     service.run_once()  # 408: retried
     time.sleep(0.05)
     service.run_once()  # 500 on the last attempt: dead
