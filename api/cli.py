@@ -121,7 +121,15 @@ def serve(
         analysis.migrate_database(settings)
     typer.echo(f"DealSignal on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(
-        "api.main:create_served_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+        "api.main:create_served_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        # A worker answers the parent's health pings only once it has imported this module (spaCy,
+        # torch: 10+ s on a busy machine); at uvicorn's 5 s default the parent kills it, forever.
+        timeout_worker_healthcheck=120,
     )
 
 
