@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from enum import Enum
 from typing import Any
 
@@ -18,13 +18,17 @@ from api.flows import quotas, risk_config
 from extract.types import Framework
 from models import crud
 from models.crud.bulk_state import deal_states as deal_states_bulk
+from models.crud.review_data import adherence_evidence
+from models.crud.review_data import review_data as crud_review_data
+from models.crud.state_queries import deal_states as deal_states_by_id
 from models.enums import Role
 from models.tables import Deal, User
+from signals.config import RiskConfig
 from signals.forecast import pipeline_coverage, slipped_deals, weighted_pipeline
 from signals.health import pipeline_health
 from signals.methodology import coverage, rollup
 from signals.periods import Period, parse_period
-from signals.review import weekly_review
+from signals.review import DUE_WINDOW_DAYS, WeeklyReview, weekly_review
 from signals.risk import score_deal
 from signals.types import DealState
 
@@ -52,18 +56,78 @@ def deal_states(session: Session, *, owner_ids: Collection[int] | None) -> list[
     return deal_states_bulk(session, deals=session.exec(statement).all())
 
 
+def deal_states_bulk_ids(session: Session, deal_ids: Collection[int]) -> list[DealState]:
+    """Build the full states of the given deals (none when empty)."""
+    return deal_states_by_id(session, owner_ids=None, deal_ids=deal_ids) if deal_ids else []
+
+
 def team_of(session: Session, manager: User) -> list[User]:
     """Return the manager and everyone reporting to them, by name."""
     return sorted([manager, *crud.list_team(session, manager=manager)], key=lambda u: u.name)
 
 
+def team_review_and_states(
+    session: Session,
+    *,
+    members: Collection[User],
+    week: str,
+    now: dt.datetime,
+    config: RiskConfig,
+    quotas: Mapping[str, float] | None = None,
+) -> tuple[WeeklyReview, list[DealState]]:
+    """Review the members' deals for the week from their stored risk, scoring only stale deals.
+
+    Equal to `weekly_review` over every deal's full state (tests check it): stored scores are
+    exact while fresh (`signals.freshness`), and the window's moves and next steps are all the
+    review lists. Also returns the deals' light states (fields, the window's moves and steps).
+    """
+    owners = [m.id for m in members if m.id is not None]
+    period = parse_period(week)
+    data = crud_review_data(
+        session,
+        owner_ids=owners,
+        moves_from=period.start,
+        moves_until=period.end,
+        due_from=period.start,
+        due_until=period.start + dt.timedelta(days=DUE_WINDOW_DAYS),
+        now=now,
+    )
+    risks = dict(data.risks)
+    for state in deal_states_bulk_ids(session, data.stale):
+        risks[state.id] = score_deal(state, now=now, config=config)
+    review = weekly_review(
+        data.states,
+        team_owner_ids={m.email for m in members},
+        week=week,
+        now=now,
+        config=config,
+        quotas=quotas,
+        risks=risks,
+    )
+    return review, data.states
+
+
+def team_review(
+    session: Session,
+    *,
+    members: Collection[User],
+    week: str,
+    now: dt.datetime,
+    config: RiskConfig,
+    quotas: Mapping[str, float] | None = None,
+) -> WeeklyReview:
+    """Review the members' deals for the week (see `team_review_and_states`)."""
+    review, _states = team_review_and_states(
+        session, members=members, week=week, now=now, config=config, quotas=quotas
+    )
+    return review
+
+
 def pipeline_review(session: Session, *, manager: User, week: str, now: dt.datetime) -> dict[str, Any]:
     """Build the weekly pipeline review of a manager's team."""
-    members = team_of(session, manager)
-    states = deal_states(session, owner_ids=[m.id for m in members if m.id is not None])
-    review = weekly_review(
-        states,
-        team_owner_ids={m.email for m in members},
+    review = team_review(
+        session,
+        members=team_of(session, manager),
         week=week,
         now=now,
         config=risk_config(session),
@@ -74,11 +138,11 @@ def pipeline_review(session: Session, *, manager: User, week: str, now: dt.datet
 
 def methodology_adherence(session: Session, *, members: list[User], framework: Framework) -> dict[str, Any]:
     """Roll up methodology coverage per rep and for the team."""
-    states = deal_states(session, owner_ids=[m.id for m in members if m.id is not None])
     by_rep: dict[str, list[Any]] = {m.email: [] for m in members if m.role is Role.REP}
-    for state in states:
-        if state.owner in by_rep:
-            by_rep[state.owner].append(coverage(state.methodology, framework))
+    owners = [m.id for m in members if m.id is not None and m.role is Role.REP]
+    for owner, evidence in adherence_evidence(session, owner_ids=owners, processed_only=False):
+        if owner in by_rep:
+            by_rep[owner].append(coverage(evidence, framework))
     reps = rollup(by_rep)
     team = rollup({"team": [c for items in by_rep.values() for c in items]})
     return {"framework": framework.value, "reps": to_json(reps), "team": to_json(team[0]) if team else None}

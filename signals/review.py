@@ -16,7 +16,9 @@ from signals.periods import Period, PeriodKind, parse_period, quarter_of
 from signals.risk import require_aware, score_deal
 from signals.types import DealState, NextStepStatus, RiskLevel, RiskScore, Stage
 
-__all__ = ["AtRiskDeal", "DueNextStep", "Movement", "WeeklyReview", "weekly_review"]
+__all__ = ["DUE_WINDOW_DAYS", "AtRiskDeal", "DueNextStep", "Movement", "WeeklyReview", "weekly_review"]
+
+DUE_WINDOW_DAYS = 14  # next steps due this week or the next are listed
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,7 @@ def _forward(from_stage: Stage | None, to_stage: Stage) -> bool:
 
 
 def _next_steps(deals: Sequence[DealState], week: Period, config: RiskConfig) -> list[DueNextStep]:
-    until = week.start + dt.timedelta(days=14)
+    until = week.start + dt.timedelta(days=DUE_WINDOW_DAYS)
     rows = [
         DueNextStep(d.id, n.id, n.text, n.due, n.confirmed, n.status, n.owner_side, n.call_id, n.utterance)
         for d in deals

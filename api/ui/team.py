@@ -11,20 +11,21 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session, col, select
 
 from api.deps import SessionDep, SettingsDep
+from api.flows import risk_config
+from api.inspection import team_review_and_states
 from api.ui.access import require_role, team_of
 from api.ui.auth import PageUserDep
-from api.ui.cache import DealStateCache, state_cache, ui_cache
+from api.ui.cache import ui_cache
 from api.ui.render import PageError, render
 from extract.types import Framework
 from models.crud import pages as page_queries
+from models.crud.review_data import adherence_evidence
 from models.enums import Role
 from models.tables import User
-from signals.config import RiskConfig
 from signals.errors import PeriodError
 from signals.methodology import Coverage, coverage, rollup
 from signals.periods import week_of
-from signals.review import weekly_review
-from signals.types import DealState
+from signals.types import MethodologyEvidence
 
 router = APIRouter(include_in_schema=False)
 TALK_DAYS = 90
@@ -46,17 +47,16 @@ def _pick_manager(session: Session, me: User, manager_id: int | None) -> User:
 
 
 def adherence(
-    states: Sequence[DealState], people: Sequence[User], framework: Framework
+    evidence_by_deal: Sequence[tuple[str, MethodologyEvidence | None]],
+    people: Sequence[User],
+    framework: Framework,
 ) -> list[dict[str, Any]]:
-    """Methodology coverage per rep over their deals with processed calls."""
+    """Methodology coverage per rep over their deals with processed calls ((owner, evidence) each)."""
     names = {u.email: u.name for u in people}
     per_rep: dict[str, list[Coverage]] = {u.name: [] for u in people}
-    for state in states:
-        if state.owner in names and state.calls:
-            evidence = state.methodology
-            per_rep[names[state.owner]].append(
-                coverage(evidence, evidence.framework if evidence else framework)
-            )
+    for owner, evidence in evidence_by_deal:
+        if owner in names:
+            per_rep[names[owner]].append(coverage(evidence, evidence.framework if evidence else framework))
     rolled = {r.key: r for r in rollup({k: v for k, v in per_rep.items() if v}) if r.framework == framework}
     rows = []
     for name in per_rep:
@@ -118,7 +118,7 @@ def team_page(
     summary = ui_cache(request).get_or_compute(
         key,
         page_queries.data_version(session),
-        lambda: team_summary(session, lead, people, state_cache(request), week_label, framework, now),
+        lambda: team_summary(session, lead, people, week_label, framework, now),
     )
     context = {
         "lead": lead,
@@ -134,22 +134,26 @@ def team_summary(
     session: Session,
     lead: User,
     people: Sequence[User],
-    cache: DealStateCache,
     week: str,
     framework: Framework,
     now: dt.datetime,
 ) -> dict[str, Any]:
-    """Compute the team's review, adherence and talk metrics (cached by the caller)."""
-    owners = [u.id for u in (lead, *people) if u.id is not None]
-    states = cache.states(session, owner_ids=owners)
+    """Compute the team's review, adherence and talk metrics (cached by the caller).
+
+    The review reads stored risk (scoring only stale deals) and the week's moves and next
+    steps; adherence reads methodology evidence directly: no full deal states are built.
+    """
+    members = [lead, *(u for u in people if u.id != lead.id)]
     try:
-        review = weekly_review(
-            states, team_owner_ids={u.email for u in (lead, *people)}, week=week, now=now, config=RiskConfig()
+        review, states = team_review_and_states(
+            session, members=members, week=week, now=now, config=risk_config(session)
         )
     except PeriodError as exc:
         raise PageError(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
+    owners = [u.id for u in people if u.id is not None]
+    evidence = adherence_evidence(session, owner_ids=owners, processed_only=True)
     return {
-        "adherence": adherence(states, people, framework),
+        "adherence": adherence(evidence, people, framework),
         "talk": talk_metrics(session, people, now.date() - dt.timedelta(days=TALK_DAYS)),
         "review": review,
         "names": {s.id: s.name for s in states},

@@ -86,7 +86,7 @@ def _write_queued(session: Session) -> None:
     for plain, run in groupby(events, key=lambda e: isinstance(e, dict)):
         items = list(run)
         if plain:
-            session.connection().execute(sa.insert(table), items)
+            session.connection().execute(sa.insert(table), [e for e in items if isinstance(e, dict)])
         else:
             session.add_all(items)
             session.flush()

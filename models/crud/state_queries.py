@@ -45,7 +45,19 @@ from signals.types import (
 from signals.types import MethodologyEvidence as MethodologyState
 from transcribe.types import Side
 
-__all__ = ["Owners", "StoredRisk", "deal_scope", "deal_states", "stored_risks_with_states"]
+__all__ = [
+    "Owners",
+    "StoredRisk",
+    "deal_rows",
+    "deal_scope",
+    "deal_states",
+    "methodology",
+    "next_steps",
+    "stage_changes",
+    "state_from_row",
+    "stored_risks_with_states",
+    "table",
+]
 
 Owners = Collection[int] | None  # None: every owner
 
@@ -83,9 +95,13 @@ def _by_deal(pairs: Sequence[tuple[int, Any]]) -> dict[int, list[Any]]:
     return grouped
 
 
-def _table(model: Any) -> sa.Table:
-    table: sa.Table = model.__table__
-    return table
+def table(model: Any) -> sa.Table:
+    """Return a table model's Core table (plain-row reads skip the ORM)."""
+    found: sa.Table = model.__table__
+    return found
+
+
+_table = table
 
 
 def _rows(session: Session, statement: Any) -> Sequence[Any]:
@@ -134,13 +150,14 @@ def _close_changes(session: Session, scope: Any) -> dict[int, list[Any]]:
     return _by_deal([(r.deal_id, CloseDateChange(r.at, r.from_date, r.to_date)) for r in rows])
 
 
-def _stage_changes(session: Session, scope: Any) -> dict[int, list[Any]]:
+def stage_changes(session: Session, scope: Any, where: Any = None) -> dict[int, list[StageChange]]:
+    """Return the stage changes of the deals in `scope` (matching `where`), oldest first, by deal id."""
     s, u = _table(DealStageHistory).c, _table(User).c
     rows = _rows(
         session,
         sa.select(s.deal_id, s.at, s.from_stage, s.to_stage, s.override_reason, u.email)
         .outerjoin(_table(User), u.id == s.by_user_id)
-        .where(s.deal_id.in_(scope))
+        .where(s.deal_id.in_(scope), *(() if where is None else (where,)))
         .order_by(s.at, s.id),
     )
     changes = [
@@ -174,11 +191,12 @@ def _stakeholders(session: Session, scope: Any) -> dict[int, list[Any]]:
     return _by_deal(states)
 
 
-def _steps(session: Session, scope: Any) -> dict[int, list[Any]]:
+def next_steps(session: Session, scope: Any, where: Any = None) -> dict[int, list[NextStepState]]:
+    """Return the next steps of the deals in `scope` (matching `where`), with edits applied, by deal id."""
     n = _table(NextStep).c
     columns = (n.id, n.deal_id, n.call_id, n.utterance_index, n.status, n.confirmed)
     edits = (n.text, n.edited_text, n.due, n.edited_due, n.owner_side, n.edited_owner_side)
-    statement = sa.select(*columns, *edits).where(n.deal_id.in_(scope))
+    statement = sa.select(*columns, *edits).where(n.deal_id.in_(scope), *(() if where is None else (where,)))
     rows = _rows(session, statement.order_by(n.call_id, n.utterance_index, n.id))
     states = []
     for r in rows:
@@ -217,7 +235,8 @@ def _objections(session: Session, scope: Any, times: dict[int, dt.datetime]) -> 
     return _by_deal(states)
 
 
-def _methodology(session: Session, scope: Any) -> dict[int, MethodologyState]:
+def methodology(session: Session, scope: Any) -> dict[int, MethodologyState]:
+    """Return each deal's methodology evidence, judged against its most used framework."""
     m = _table(MethodologyEvidence).c
     rows = _rows(
         session,
@@ -264,18 +283,19 @@ def _evidence(session: Session, scope: Any, full: bool) -> dict[str, dict[int, A
     calls, times = _calls(session, scope)
     return {
         "close_date_changes": closes,
-        "stage_changes": _stage_changes(session, scope),
+        "stage_changes": stage_changes(session, scope),
         "calls": calls,
         "stakeholders": _stakeholders(session, scope),
-        "next_steps": _steps(session, scope),
+        "next_steps": next_steps(session, scope),
         "objections": _objections(session, scope, times),
-        "methodology": _methodology(session, scope),
+        "methodology": methodology(session, scope),
     }
 
 
-def _state(
-    r: Any, evidence: dict[str, dict[int, Any]], methodology: dict[int, MethodologyState]
+def state_from_row(
+    r: Any, evidence: dict[str, dict[int, Any]], evidence_by_deal: dict[int, MethodologyState]
 ) -> DealState:
+    """Build a deal's state from its `deal_rows` row and its evidence (any table left out: none)."""
     fields: dict[str, Any] = {name: tuple(rows.get(r.id, ())) for name, rows in evidence.items()}
     values = {name: getattr(r, name) for name in _DEAL_COLUMNS if name not in ("id", "stage", "amount")}
     return DealState(
@@ -283,13 +303,14 @@ def _state(
         stage=parse_stage(r.stage),
         amount=float(r.amount) if r.amount is not None else None,
         owner=r.email,
-        methodology=methodology.get(r.id),
+        methodology=evidence_by_deal.get(r.id),
         **values,
         **fields,
     )
 
 
-def _deal_rows(session: Session, where: Any, *extra: Any, limit: int | None = None) -> Sequence[Any]:
+def deal_rows(session: Session, where: Any, *extra: Any, limit: int | None = None) -> Sequence[Any]:
+    """Return the state's columns of the deals matching `where` (plus `extra` columns), by id."""
     d, u = _table(Deal).c, _table(User).c
     statement = (
         sa.select(*(d[name] for name in _DEAL_COLUMNS), u.email, *extra)
@@ -302,8 +323,8 @@ def _deal_rows(session: Session, where: Any, *extra: Any, limit: int | None = No
 
 def _build(session: Session, rows: Sequence[Any], scope: Any, full: bool) -> list[DealState]:
     evidence = _evidence(session, scope, full)
-    methodology = evidence.pop("methodology", {})
-    return [_state(r, evidence, methodology) for r in rows]
+    found = evidence.pop("methodology", {})
+    return [state_from_row(r, evidence, found) for r in rows]
 
 
 def deal_states(
@@ -314,7 +335,7 @@ def deal_states(
     `full=False` (the forecast) loads only the deal rows and their close-date changes.
     """
     scope = deal_scope(owner_ids) if deal_ids is None else list(deal_ids)
-    rows = _deal_rows(session, _table(Deal).c.id.in_(scope))
+    rows = deal_rows(session, _table(Deal).c.id.in_(scope))
     return _build(session, rows, scope, full)
 
 
@@ -330,7 +351,7 @@ def stored_risks_with_states(
     if due_at is not None:
         where = sa.and_(where, sa.or_(d.risk_fresh_until.is_(None), d.risk_fresh_until <= due_at))
     risk = (d.external_id, d.risk_score, d.risk_level, d.risk_factors, d.risk_fresh_until)
-    rows = _deal_rows(session, where, *risk, limit=limit)
+    rows = deal_rows(session, where, *risk, limit=limit)
     if not rows:
         return []
     ids = [r.id for r in rows]

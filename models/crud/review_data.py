@@ -1,0 +1,92 @@
+"""What a team's weekly review and methodology adherence read, and nothing more.
+
+The review does not re-score the team's deals: it reads each deal's stored risk while that is
+fresh (`deals.risk_fresh_until`, kept by event-driven and periodic re-scoring), the stage
+changes of the week and the open next steps due in the window. Deals whose stored risk is
+missing or stale are listed for the caller to score from their full state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from models.crud import state_queries
+from models.enums import CallStatus, NextStepStatus
+from models.tables import Call, Deal, DealStageHistory, NextStep
+from signals.types import DealState, MethodologyEvidence, RiskScore
+
+__all__ = ["ReviewData", "adherence_evidence", "review_data"]
+
+_OPEN_STEPS = (NextStepStatus.SUGGESTED, NextStepStatus.ACCEPTED, NextStepStatus.EDITED)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewData:
+    """The team's deals for a review, with the risk of each open one that is still fresh."""
+
+    states: list[DealState]  # deal fields, the window's stage changes and due next steps only
+    risks: dict[str, RiskScore]  # open deals whose stored risk holds at `now`, by deal id
+    stale: list[int]  # open deals to score from their full state (never scored, or stale)
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), dt.UTC)
+
+
+def review_data(
+    session: Session,
+    *,
+    owner_ids: Collection[int],
+    moves_from: dt.date,
+    moves_until: dt.date,
+    due_from: dt.date,
+    due_until: dt.date,
+    now: dt.datetime,
+) -> ReviewData:
+    """Read the owners' deals with the stage changes in [moves_from, moves_until) (UTC days),
+    the open next steps due in [due_from, due_until), and each open deal's stored risk."""
+    d, h, n = (state_queries.table(m).c for m in (Deal, DealStageHistory, NextStep))
+    scope = sa.select(d.id).where(d.owner_id.in_(list(owner_ids)))
+    risk = (d.risk_score, d.risk_level, d.risk_factors, d.risk_fresh_until)
+    rows = state_queries.deal_rows(session, d.id.in_(scope), *risk)
+    in_week = sa.and_(h.at >= _midnight(moves_from), h.at < _midnight(moves_until))
+    due = sa.func.coalesce(n.edited_due, n.due)
+    due_soon = sa.and_(n.status.in_(_OPEN_STEPS), due >= due_from, due < due_until)
+    evidence: dict[str, dict[int, Any]] = {
+        "stage_changes": state_queries.stage_changes(session, scope, in_week),
+        "next_steps": state_queries.next_steps(session, scope, due_soon),
+    }
+    states, risks, stale = [], {}, []
+    for r in rows:
+        state = state_queries.state_from_row(r, evidence, {})
+        states.append(state)
+        if state.stage.is_closed:
+            continue
+        fresh = r.risk_score is not None and r.risk_fresh_until is not None and r.risk_fresh_until > now
+        if fresh:
+            risks[state.id] = RiskScore.from_stored(r.risk_score, r.risk_level, r.risk_factors or [])
+        else:
+            stale.append(r.id)
+    return ReviewData(states, risks, stale)
+
+
+def adherence_evidence(
+    session: Session, *, owner_ids: Collection[int], processed_only: bool
+) -> list[tuple[str, MethodologyEvidence | None]]:
+    """Return (owner email, methodology evidence) for each of the owners' deals, by deal id.
+
+    `processed_only`: only deals with at least one processed call.
+    """
+    d, c = state_queries.table(Deal).c, state_queries.table(Call).c
+    scope = sa.select(d.id).where(d.owner_id.in_(list(owner_ids)))
+    if processed_only:
+        scope = scope.where(d.id.in_(sa.select(c.deal_id).where(c.status == CallStatus.DONE)))
+    found = state_queries.methodology(session, scope)
+    rows = state_queries.deal_rows(session, d.id.in_(scope))
+    return [(r.email, found.get(r.id)) for r in rows]
