@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.ratelimit import RateLimits
+from api.read_cache import ReadCacheSettings
 from api.webhooks.service import WebhookSettings
 from extract.analyzer import ExtractOptions
 from transcribe.types import TranscribeOptions
@@ -88,6 +89,7 @@ class Settings(BaseSettings):
     runner: RunnerSettings = RunnerSettings()
     rate_limit: RateLimits = RateLimits()  # per API key: DEALSIGNAL_RATE_LIMIT__PER_SECOND, __BURST
     webhooks: WebhookSettings = WebhookSettings()  # DEALSIGNAL_WEBHOOKS__MAX_ATTEMPTS and so on
+    read_cache: ReadCacheSettings = ReadCacheSettings()  # DEALSIGNAL_READ_CACHE__AUTH_TTL_S, …
 
     @property
     def resolved_database_url(self) -> str:

@@ -8,12 +8,15 @@ from typing import Annotated
 from fastapi import Depends, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session
 
 from api.config import Settings
 from api.engines import Engines
 from api.problems import ProblemError
+from api.read_cache import ApiKeyCache, ReadCaches
 from models import crud
+from models.crud.users import auth_generation
 from models.enums import Role
 from models.tables import Deal, User
 
@@ -54,27 +57,53 @@ SessionDep = Annotated[Session, Depends(get_db)]
 _bearer = HTTPBearer(auto_error=False, description="An API key from `dealsignal users create`.")
 
 
+def get_read_caches(request: Request) -> ReadCaches:
+    """Return the app's caches of API keys and deal views."""
+    caches: ReadCaches = request.app.state.read_caches
+    return caches
+
+
+ReadCachesDep = Annotated[ReadCaches, Depends(get_read_caches)]
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
 def get_current_user(
     request: Request,
     session: SessionDep,
+    caches: ReadCachesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     """Return the user whose API key the request carries; 401 without a valid one."""
-    challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ProblemError(
             status.HTTP_401_UNAUTHORIZED,
             "an API key is required (Authorization: Bearer <key>)",
-            headers=challenge,
+            headers=_CHALLENGE,
         )
-    api_key = crud.get_api_key(session, key=credentials.credentials)
-    user = session.get(User, api_key.user_id) if api_key is not None else None
-    if api_key is None or user is None or not user.active:
-        raise ProblemError(
-            status.HTTP_401_UNAUTHORIZED, "the API key is unknown or revoked", headers=challenge
-        )
-    request.state.api_key_id = api_key.id  # Idempotency-Key records are scoped to the key
+    digest = crud.hash_api_key(credentials.credentials)
+    hit = caches.keys.get(digest)
+    if hit is not None:
+        api_key_id = hit.api_key_id
+        # A copy in this request's session, as session.get would give, without the query.
+        user = session.merge(hit.user, load=False)
+    else:
+        api_key_id, user = _look_up_key(session, caches.keys, credentials.credentials, digest)
+    request.state.api_key_id = api_key_id  # Idempotency-Key records are scoped to the key
     return user
+
+
+def _look_up_key(session: Session, keys: ApiKeyCache, key: str, digest: str) -> tuple[int, User]:
+    generation = auth_generation()  # read first: a write during the lookup makes the entry stale
+    api_key = crud.get_api_key(session, key=key)
+    user = session.get(User, api_key.user_id) if api_key is not None else None
+    if api_key is None or api_key.id is None or user is None or not user.active:
+        raise ProblemError(
+            status.HTTP_401_UNAUTHORIZED, "the API key is unknown or revoked", headers=_CHALLENGE
+        )
+    detached = User.model_validate(user.model_dump())
+    make_transient_to_detached(detached)
+    keys.put(digest, api_key_id=api_key.id, user=detached, generation=generation)
+    return api_key.id, user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
@@ -97,14 +126,22 @@ def require_roles(*roles: Role) -> Callable[[User], User]:
 RevOpsUser = Annotated[User, Depends(require_roles(Role.REVOPS))]
 
 
+def can_read_owned(user: User, owner_id: int, owner_manager: Callable[[], int | None]) -> bool:
+    """Tell whether `user` may see a deal of `owner_id`: own deals, the team's, or all for leaders
+    and RevOps (`owner_manager` gives the owner's manager; it is called only for managers)."""
+    if user.role in (Role.LEADER, Role.REVOPS) or owner_id == user.id:
+        return True
+    return user.role is Role.MANAGER and owner_manager() == user.id
+
+
 def can_read_deal(session: Session, user: User, deal: Deal) -> bool:
     """Tell whether `user` may see `deal`: own deals, the team's, or all for leaders and RevOps."""
-    if user.role in (Role.LEADER, Role.REVOPS) or deal.owner_id == user.id:
-        return True
-    if user.role is Role.MANAGER:
+
+    def owner_manager() -> int | None:
         owner = session.get(User, deal.owner_id)
-        return owner is not None and owner.manager_id == user.id
-    return False
+        return owner.manager_id if owner is not None else None
+
+    return can_read_owned(user, deal.owner_id, owner_manager)
 
 
 def can_write_deal(session: Session, user: User, deal: Deal) -> bool:

@@ -12,6 +12,7 @@ from api.config import Settings, get_settings
 from api.engines import Engines
 from api.problems import install_problem_handlers
 from api.ratelimit import install_rate_limit
+from api.read_cache import ReadCaches
 from api.routes import (
     calls,
     changes,
@@ -96,6 +97,8 @@ def create_app(
         description=API_DESCRIPTION,
         lifespan=lifespan,
     )
+    # One set of caches per app: apps on other databases (tests build many) never share entries.
+    app.state.read_caches = ReadCaches.from_settings(settings.read_cache)
     install_problem_handlers(app)
     install_rate_limit(app, settings.rate_limit)
     routers = (health, metrics, calls, deals, crm, next_steps, review_items, inspection, changes, webhooks)

@@ -11,11 +11,12 @@ from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from api.deps import CurrentUser, RowId, SessionDep, ensure_deal_access
+from api.deps import CurrentUser, ReadCachesDep, RowId, SessionDep, can_read_owned, ensure_deal_access
 from api.flows import rescore_deal, risk_config
 from api.problems import ProblemError
 from models import crud
 from models.crud.deal_list import list_deal_summaries, team_member_ids
+from models.crud.public import deal_view_json, get_deal_stamp
 from models.enums import RiskLevel, Role
 from models.errors import VersionConflictError
 from models.schemas import DealPage, DealPublic
@@ -30,6 +31,12 @@ router = APIRouter(prefix="/v1/deals", tags=["deals"])
 def etag(version: int) -> str:
     """Return the ETag header value for a deal version."""
     return f'"{version}"'
+
+
+def etag_matches(if_none_match: str, version: int) -> bool:
+    """Tell whether an `If-None-Match` list names this version (weak comparison, as RFC 9110 says)."""
+    tags = (t.strip().removeprefix("W/") for t in if_none_match.split(","))
+    return any(t in ("*", etag(version)) for t in tags)
 
 
 def expected_version(if_match: str | None) -> int | None:
@@ -115,12 +122,36 @@ def list_deals(
     return DealPage(data=rows, next=_encode_cursor(rows[-1].id) if more else None)
 
 
-@router.get("/{deal_id}", response_model=DealPublic, responses={403: {}, 404: {}})
-def get_deal(deal_id: RowId, session: SessionDep, user: CurrentUser, response: Response) -> DealPublic:
+@router.get(
+    "/{deal_id}",
+    response_model=DealPublic,
+    responses={304: {"description": "`If-None-Match` names the current ETag"}, 403: {}, 404: {}},
+)
+def get_deal(
+    deal_id: RowId,
+    session: SessionDep,
+    user: CurrentUser,
+    caches: ReadCachesDep,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
     """Retrieve a deal with its risk, next step, stakeholders and history."""
-    deal = ensure_deal_access(session, user, crud.get_deal(session, deal_id=deal_id))
-    response.headers["ETag"] = etag(deal.version)
-    return crud.deal_to_public(session, deal)
+    # One query decides access and whether the kept JSON of this version stands: every crud
+    # write to what the view shows bumps the version.
+    stamp = get_deal_stamp(session, deal_id=deal_id)
+    if stamp is None:
+        raise ProblemError(status.HTTP_404_NOT_FOUND, "no such deal")
+    if not can_read_owned(user, stamp.owner_id, lambda: stamp.owner_manager_id):
+        raise ProblemError(status.HTTP_403_FORBIDDEN, "you may not see this deal")
+    if if_none_match is not None and etag_matches(if_none_match, stamp.version):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag(stamp.version)})
+    version, body = stamp.version, caches.deal_views.get(deal_id, stamp.version)
+    if body is None:
+        # The row may be newer than the stamp (a write in between): check it again, and tag
+        # the body with the version it shows.
+        deal = ensure_deal_access(session, user, crud.get_deal(session, deal_id=deal_id))
+        version, body = deal.version, deal_view_json(session, deal)
+        caches.deal_views.put(deal_id, version, body)
+    return Response(body, media_type="application/json", headers={"ETag": etag(version)})
 
 
 class StageMove(BaseModel):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from extract.types import FRAMEWORK_ELEMENTS, Framework
@@ -39,6 +42,33 @@ from signals.config import RiskConfig
 from signals.stages import parse_stage
 
 DEFAULT_CONFIG = RiskConfig()
+
+
+class DealStamp(NamedTuple):
+    """What decides who may read a deal and whether a kept view of it still stands."""
+
+    version: int
+    owner_id: int
+    owner_manager_id: int | None
+
+
+# Built once: a deal read runs it on every request (a cached view needs nothing else).
+_STAMP = (
+    select(Deal.version, Deal.owner_id, User.manager_id)
+    .join(User, col(User.id) == Deal.owner_id)
+    .where(col(Deal.id) == sa.bindparam("deal_id"))
+)
+
+
+def get_deal_stamp(session: Session, *, deal_id: int) -> DealStamp | None:
+    """Get a deal's version, owner and owner's manager in one query (None: no such deal)."""
+    row = session.exec(_STAMP, params={"deal_id": deal_id}).first()
+    return DealStamp(*row) if row is not None else None
+
+
+def deal_view_json(session: Session, deal: Deal) -> bytes:
+    """Serialise the API view of a deal, as the JSON the API sends."""
+    return deal_to_public(session, deal).model_dump_json().encode()
 
 
 def deal_to_public(session: Session, deal: Deal, *, config: RiskConfig | None = None) -> DealPublic:

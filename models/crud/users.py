@@ -1,4 +1,8 @@
-"""Users and their API keys (stored as sha256 hashes; the plaintext is shown once)."""
+"""Users and their API keys (stored as sha256 hashes; the plaintext is shown once).
+
+`auth_generation()` counts the writes to users and to keys' revocation made in this process, so
+an in-process cache of who a key belongs to (api/read_cache.py) can drop its entries at once.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,10 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import threading
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models.enums import Role
@@ -18,6 +25,33 @@ from models.tables import ApiKey, User
 KEY_PREFIX = "ds_"
 LOOKUP_CHARS = 8
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)  # avoid a write on every request
+
+_generation_lock = threading.Lock()
+_generation = [0]
+
+
+def auth_generation() -> int:
+    """Return how many user or key-revocation writes this process has flushed (or committed)."""
+    return _generation[0]
+
+
+def _bump_auth_generation(*_args: Any) -> None:
+    with _generation_lock:
+        _generation[0] += 1
+
+
+def _bump_on_revocation(_mapper: Any, _connection: Any, key: ApiKey) -> None:
+    # last_used_at changes once a minute per key: that must not empty the cache.
+    if sa.inspect(key).attrs.revoked_at.history.has_changes():
+        _bump_auth_generation()
+
+
+# Flush-time events catch every ORM write to these rows, whichever code makes it; revoke_api_key
+# bumps again after its commit, so a request that re-read the row in between cannot keep it.
+sa.event.listen(User, "after_update", _bump_auth_generation)
+sa.event.listen(User, "after_delete", _bump_auth_generation)
+sa.event.listen(ApiKey, "after_update", _bump_on_revocation)
+sa.event.listen(ApiKey, "after_delete", _bump_auth_generation)
 
 
 def hash_api_key(key: str) -> str:
@@ -104,6 +138,7 @@ def revoke_api_key(session: Session, *, key: str) -> bool:
         return False
     api_key.revoked_at = utcnow()
     session.commit()
+    _bump_auth_generation()
     return True
 
 
