@@ -14,16 +14,14 @@ from pathlib import Path
 from sqlmodel import Session
 
 from api.engines import Engines
+from api.rescoring import plan_chunks, score_chunk, score_in_processes, score_with_freshness, worker_count
 from extract.types import Insights
 from models import crud
-from models.crud.bulk_state import deal_states, iter_stored_risks
+from models.crud.bulk_state import deal_states
 from models.crud.reviews import get_setting
-from models.crud.risks import fresh_until_column, save_deal_risks, save_scored_risks
+from models.crud.risks import apply_risk_writes, save_deal_risks
 from models.tables import Deal
 from signals.config import RiskConfig
-from signals.freshness import risk_fresh_until
-from signals.risk import score_deal
-from signals.types import DealState, RiskScore
 from transcribe.errors import TranscriptFormatError
 from transcribe.importers import detect_transcript_kind, parse_transcript
 from transcribe.types import Participant, Side, TranscribeOptions, Transcript
@@ -131,14 +129,6 @@ def quotas(session: Session) -> dict[str, dict[str, float]]:
     return {team: {period: float(v) for period, v in periods.items()} for team, periods in stored.items()}
 
 
-def score_with_freshness(
-    state: DealState, *, now: dt.datetime, config: RiskConfig
-) -> tuple[RiskScore, dt.datetime]:
-    """Score a deal, with the stored `risk_fresh_until` value: when time alone may change the score."""
-    risk = score_deal(state, now=now, config=config)
-    return risk, fresh_until_column(risk_fresh_until(state, now=now, config=config))
-
-
 def rescore_deal(session: Session, *, deal: Deal, config: RiskConfig | None = None) -> bool:
     """Re-evaluate a deal's risk from its current evidence; return whether the score changed."""
     state = crud.deal_state(session, deal=deal)
@@ -178,19 +168,28 @@ def rescore_pipeline(
     batch: int = 1000,
     now: dt.datetime | None = None,
     due_only: bool = False,
+    workers: int | None = None,
 ) -> RescoreReport:
     """Re-score every deal (`due_only`: those whose stored risk is stale at `now`), a chunk per commit.
 
     A full run is needed when the weights change; time alone moves risk only for deals whose
     `risk_fresh_until` has come (silence grows, next steps fall due), which `due_only` picks.
+    Large runs read and score chunks in `workers` processes (default: one per core) while this
+    one writes; `workers=1` keeps everything in this process.
     """
     started = time.perf_counter()
     config = config or risk_config(session)
     now = now or dt.datetime.now(dt.UTC)
+    ids, planned = plan_chunks(session, batch=batch, now=now, due_only=due_only)
+    processes = worker_count(session, len(planned), len(ids), workers)
+    session.commit()  # end the read: each chunk reads afresh
+    if processes > 1:
+        results = score_in_processes(session, planned, config=config, workers=processes)
+    else:
+        results = (score_chunk(session, chunk, config) for chunk in planned)
     seen = changed = 0
-    for chunk in iter_stored_risks(session, batch=batch, due_at=now if due_only else None):
-        scored = [(stored, *score_with_freshness(state, now=now, config=config)) for stored, state in chunk]
-        changed += save_scored_risks(session, scored=scored)
+    for count, writes in results:
+        changed += apply_risk_writes(session, writes=writes)
         session.commit()
-        seen += len(chunk)
+        seen += count
     return RescoreReport(deals=seen, changed=changed, seconds=round(time.perf_counter() - started, 3))

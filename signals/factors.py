@@ -44,6 +44,14 @@ def _points(weight: int, count: int, boosted: int, multiplier: float) -> int:
     return math.floor(weight * (count - boosted) + weight * multiplier * boosted + 0.5)
 
 
+def buyer_times(deal: DealState, now: dt.datetime) -> list[dt.datetime]:
+    """When buyers were active up to `now` (as `buyer_activity_times`, without the evidence)."""
+    out = [c.at for c in deal.calls if c.buyer_spoke and c.at <= now]
+    if deal.last_buyer_activity is not None and deal.last_buyer_activity <= now:
+        out.append(deal.last_buyer_activity)
+    return out
+
+
 def buyer_activity_times(deal: DealState, now: dt.datetime) -> list[tuple[dt.datetime, Evidence]]:
     """Every buyer activity up to `now`: calls where a buyer spoke, plus last_buyer_activity."""
     out = [(c.at, Evidence(_K.CALL, call_id=c.call_id, at=c.at)) for c in deal.calls if c.buyer_spoke]
@@ -69,6 +77,9 @@ def _step_evidence(n: NextStepState) -> Evidence:
 
 def no_buyer_activity(deal: DealState, now: dt.datetime, config: RiskConfig) -> RiskFactor | None:
     limit = config.no_buyer_activity_days
+    # Most deals are not silent: decide on the times alone, build the evidence only when it fires.
+    if now - max(buyer_times(deal, now), default=deal.created_at) <= dt.timedelta(days=limit):
+        return None
     activity = buyer_activity_times(deal, now)
     if activity:
         last, evidence = max(activity, key=lambda a: a[0])
@@ -141,7 +152,7 @@ def next_step_overdue(deal: DealState, now: dt.datetime, config: RiskConfig) -> 
 
 def _had_news(deal: DealState, push: CloseDateChange, config: RiskConfig) -> bool:
     since = push.at - dt.timedelta(days=config.push_news_window_days)
-    return any(since <= at <= push.at for at, _ in buyer_activity_times(deal, push.at))
+    return any(since <= at <= push.at for at in buyer_times(deal, push.at))
 
 
 def close_date_pushed(deal: DealState, now: dt.datetime, config: RiskConfig) -> RiskFactor | None:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import datetime as dt
 
 from signals.config import RiskConfig
-from signals.factors import buyer_activity_times, open_next_steps
-from signals.risk import factor_applies, require_aware
+from signals.factors import buyer_times, open_next_steps
+from signals.risk import applicable_codes, require_aware
 from signals.types import DealState, ObjectionStatus, RiskCode
 
 __all__ = ["risk_fresh_until"]
@@ -34,8 +34,7 @@ def _after_threshold(start: dt.datetime, limit: dt.timedelta, now: dt.datetime) 
 
 
 def _buyer_silence(deal: DealState, now: dt.datetime, config: RiskConfig) -> list[dt.datetime]:
-    past = buyer_activity_times(deal, now)
-    last = max((at for at, _ in past), default=deal.created_at)
+    last = max(buyer_times(deal, now), default=deal.created_at)
     moments = [_after_threshold(last, dt.timedelta(days=config.no_buyer_activity_days), now)]
     future = [c.at for c in deal.calls if c.buyer_spoke and c.at > now]
     if deal.last_buyer_activity is not None and deal.last_buyer_activity > now:
@@ -89,17 +88,18 @@ def risk_fresh_until(deal: DealState, *, now: dt.datetime, config: RiskConfig) -
     require_aware(now)
     if deal.stage.is_closed:
         return None
+    applies = applicable_codes(deal.stage, config)
     moments: list[dt.datetime] = []
-    if factor_applies(RiskCode.NO_BUYER_ACTIVITY, deal, config):
+    if RiskCode.NO_BUYER_ACTIVITY in applies:
         moments += _buyer_silence(deal, now, config)
-    if factor_applies(RiskCode.NEXT_STEP_OVERDUE, deal, config):
+    if RiskCode.NEXT_STEP_OVERDUE in applies:
         moments += _overdue(deal, now, config)
-    if factor_applies(RiskCode.CLOSE_DATE_PUSHED, deal, config):
+    if RiskCode.CLOSE_DATE_PUSHED in applies:
         moments += _pushes(deal, config)
-    if factor_applies(RiskCode.SINGLE_THREADED, deal, config):
+    if RiskCode.SINGLE_THREADED in applies:
         moments += _engagement(deal, config)
-    if factor_applies(RiskCode.STALLED_IN_STAGE, deal, config):
+    if RiskCode.STALLED_IN_STAGE in applies:
         moments += _stall(deal, now, config)
-    if factor_applies(RiskCode.OPEN_OBJECTIONS, deal, config):
+    if RiskCode.OPEN_OBJECTIONS in applies:
         moments += _objections(deal)
     return min((m for m in moments if m > now), default=None)

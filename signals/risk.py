@@ -15,7 +15,7 @@ from signals.errors import NaiveDatetimeError
 from signals.factors import FACTORS
 from signals.types import DealState, RiskCode, RiskFactor, RiskLevel, RiskScore, Stage
 
-__all__ = ["factor_applies", "require_aware", "risk_level", "score_deal", "summarize"]
+__all__ = ["applicable_codes", "factor_applies", "require_aware", "risk_level", "score_deal", "summarize"]
 
 _ORDER = {code: i for i, code in enumerate(RiskCode)}
 
@@ -37,9 +37,31 @@ def risk_level(score: int, config: RiskConfig) -> RiskLevel:
 
 def factor_applies(code: RiskCode, deal: DealState, config: RiskConfig) -> bool:
     """Whether a factor is weighed at all for the deal: a positive weight and the stage reached."""
-    if config.weight(code) <= 0:
-        return False
-    return deal.stage.rank >= config.factor_min_stage.get(code, Stage.AWARENESS).rank
+    return code in applicable_codes(deal.stage, config)
+
+
+# Which factors apply depends only on the stage and the config: worked out once per config (the
+# config is immutable; it is kept here so its id cannot be reused while cached).
+_APPLICABLE: dict[int, tuple[RiskConfig, dict[Stage, tuple[RiskCode, ...]]]] = {}
+
+
+def applicable_codes(stage: Stage, config: RiskConfig) -> tuple[RiskCode, ...]:
+    """The factor codes weighed for a deal in `stage`, in `FACTORS` order."""
+    cached = _APPLICABLE.get(id(config))
+    if cached is None or cached[0] is not config:
+        table = {
+            s: tuple(
+                code
+                for code in FACTORS
+                if config.weight(code) > 0
+                and s.rank >= config.factor_min_stage.get(code, Stage.AWARENESS).rank
+            )
+            for s in Stage
+        }
+        if len(_APPLICABLE) >= 16:
+            _APPLICABLE.clear()
+        cached = _APPLICABLE[id(config)] = (config, table)
+    return cached[1][stage]
 
 
 def score_deal(deal: DealState, *, now: dt.datetime, config: RiskConfig) -> RiskScore:
@@ -57,11 +79,10 @@ def score_deal(deal: DealState, *, now: dt.datetime, config: RiskConfig) -> Risk
     if deal.stage.is_closed:
         return RiskScore(score=0, level=RiskLevel.LOW)
     found: list[RiskFactor] = []
-    for code, factor in FACTORS.items():
-        if factor_applies(code, deal, config):
-            result = factor(deal, now, config)
-            if result is not None and result.points > 0:
-                found.append(result)
+    for code in applicable_codes(deal.stage, config):
+        result = FACTORS[code](deal, now, config)
+        if result is not None and result.points > 0:
+            found.append(result)
     found.sort(key=lambda f: (-f.points, _ORDER[f.code]))
     raw = sum(f.points for f in found)
     score = min(raw, config.cap)

@@ -6,13 +6,11 @@ module pairs them with the rows callers write risk back to.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator, Sequence
 
 from sqlmodel import Session, col, select
 
 from models.crud import state_queries
-from models.crud.state_queries import StoredRisk
 from models.tables import Deal
 from signals.types import DealState
 
@@ -44,19 +42,3 @@ def iter_deal_states(session: Session, *, batch: int = CHUNK) -> Iterator[tuple[
             return
         yield from zip(deals, _states_for(session, deals), strict=True)
         last_id = deals[-1].id or last_id
-
-
-def iter_stored_risks(
-    session: Session, *, batch: int = CHUNK, due_at: dt.datetime | None = None
-) -> Iterator[list[tuple[StoredRisk, DealState]]]:
-    """Yield chunks of deals (by id) with their stored risk and state, for re-scoring.
-
-    With `due_at`, only deals whose stored risk is unknown or no longer fresh at that moment.
-    Rows, not ORM instances: a chunk is read, scored and written back before the next.
-    """
-    last_id = 0
-    while chunk := state_queries.stored_risks_with_states(
-        session, after_id=last_id, limit=batch, due_at=due_at
-    ):
-        yield chunk
-        last_id = chunk[-1][0].id

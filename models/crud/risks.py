@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -92,32 +93,44 @@ def save_deal_risks(
     )
 
 
-def save_scored_risks(session: Session, *, scored: Collection[Scored]) -> int:
-    """Stage new scores without committing; return how many deals' risk changed.
+@dataclass(frozen=True, slots=True)
+class RiskWrites:
+    """What storing a batch of new scores writes: plain values, cheap to pass between processes."""
 
-    A changed risk is one batched UPDATE (version bumped) plus one change event per deal, queued
-    for the commit like every other event. An unchanged risk whose freshness moved only gets
-    `risk_fresh_until` updated: no version bump, no event (nothing a reader sees changed).
-    """
-    changed: list[dict[str, Any]] = []
-    moved: list[dict[str, Any]] = []
-    events: list[tuple[int, dict[str, Any]]] = []
+    changed: list[dict[str, Any]] = field(default_factory=list)  # new risk (version bumped)
+    moved: list[dict[str, Any]] = field(default_factory=list)  # only risk_fresh_until moved
+    events: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # one per changed risk
+
+
+def plan_risk_writes(scored: Collection[Scored]) -> RiskWrites:
+    """Compare new scores with the stored ones and return the writes they need (no database)."""
+    writes = RiskWrites()
     now = utcnow()
     for stored, risk, fresh in scored:
         change = _risk_change(stored.score, stored.level, stored.factors, risk)
         if change is None:
             if stored.fresh_until != fresh:
-                moved.append({"b_id": stored.id, "b_fresh": fresh})
+                writes.moved.append({"b_id": stored.id, "b_fresh": fresh})
             continue
         level = RiskLevel(risk.level)
-        changed.append(
+        writes.changed.append(
             {"b_id": stored.id, "b_score": risk.score, "b_level": level, "b_factors": change["factors"]}
             | {"b_fresh": fresh, "b_at": now}
         )
-        events.append((stored.id, _event(stored.external_id, change)))
+        writes.events.append((stored.id, _event(stored.external_id, change)))
+    return writes
+
+
+def apply_risk_writes(session: Session, *, writes: RiskWrites) -> int:
+    """Stage planned writes without committing; return how many deals' risk changed.
+
+    A changed risk is one batched UPDATE (version bumped) plus one change event per deal, queued
+    for the commit like every other event. An unchanged risk whose freshness moved only gets
+    `risk_fresh_until` updated: no version bump, no event (nothing a reader sees changed).
+    """
     table: sa.Table = Deal.__table__  # type: ignore[attr-defined]
     by_id = table.c.id == sa.bindparam("b_id")
-    if changed:
+    if writes.changed:
         values = {
             "risk_score": sa.bindparam("b_score"),
             "risk_level": sa.bindparam("b_level"),
@@ -126,12 +139,17 @@ def save_scored_risks(session: Session, *, scored: Collection[Scored]) -> int:
             "updated_at": sa.bindparam("b_at"),
             "version": table.c.version + 1,
         }
-        session.connection().execute(sa.update(table).where(by_id).values(values), changed)
-        record_changes(session, entity=ChangeEntity.RISK, type="risk_changed", changes=events)
-    if moved:
+        session.connection().execute(sa.update(table).where(by_id).values(values), writes.changed)
+        record_changes(session, entity=ChangeEntity.RISK, type="risk_changed", changes=writes.events)
+    if writes.moved:
         statement = sa.update(table).where(by_id).values(risk_fresh_until=sa.bindparam("b_fresh"))
-        session.connection().execute(statement, moved)
-    return len(changed)
+        session.connection().execute(statement, writes.moved)
+    return len(writes.changed)
+
+
+def save_scored_risks(session: Session, *, scored: Collection[Scored]) -> int:
+    """Stage new scores without committing (`plan_risk_writes` then `apply_risk_writes`)."""
+    return apply_risk_writes(session, writes=plan_risk_writes(scored))
 
 
 def _risk_change(

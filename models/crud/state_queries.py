@@ -55,6 +55,7 @@ __all__ = [
     "next_steps",
     "stage_changes",
     "state_from_row",
+    "rescore_ids",
     "stored_risks_with_states",
     "table",
 ]
@@ -339,17 +340,35 @@ def deal_states(
     return _build(session, rows, scope, full)
 
 
+def _due(due_at: dt.datetime | None) -> Any:
+    d = _table(Deal).c
+    if due_at is None:
+        return sa.true()
+    return sa.or_(d.risk_fresh_until.is_(None), d.risk_fresh_until <= due_at)
+
+
+def rescore_ids(session: Session, *, due_at: dt.datetime | None = None) -> list[int]:
+    """Return every deal id in order (with `due_at`: those whose stored risk is unknown or stale then)."""
+    d = _table(Deal).c
+    return [r.id for r in _rows(session, sa.select(d.id).where(_due(due_at)).order_by(d.id))]
+
+
 def stored_risks_with_states(
-    session: Session, *, after_id: int, limit: int, due_at: dt.datetime | None = None
+    session: Session,
+    *,
+    after_id: int,
+    until_id: int | None = None,
+    limit: int | None = None,
+    due_at: dt.datetime | None = None,
 ) -> list[tuple[StoredRisk, DealState]]:
-    """Return the next `limit` deals by id after `after_id`, each with its stored risk and state.
+    """Return the deals by id in (after_id, until_id] (at most `limit`), each with its stored risk and state.
 
     With `due_at`, only deals whose stored risk is missing or no longer fresh at that moment.
     """
     d = _table(Deal).c
-    where = d.id > after_id
-    if due_at is not None:
-        where = sa.and_(where, sa.or_(d.risk_fresh_until.is_(None), d.risk_fresh_until <= due_at))
+    where = sa.and_(d.id > after_id, _due(due_at))
+    if until_id is not None:
+        where = sa.and_(where, d.id <= until_id)
     risk = (d.external_id, d.risk_score, d.risk_level, d.risk_factors, d.risk_fresh_until)
     rows = deal_rows(session, where, *risk, limit=limit)
     if not rows:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -16,6 +17,8 @@ from models.db import make_engine, migrate
 from models.tables import ChangeEvent, Deal
 from signals.risk import score_deal
 from tests.ui.seed import add_deals, make_org, score_all
+
+AT = dt.datetime.now(dt.UTC)
 
 
 def _stored_equals_reference(session: Session, now: dt.datetime) -> None:
@@ -94,3 +97,34 @@ def test_the_periodic_job_sweeps_everything_every_nth_run(tmp_path: Path, caplog
         "re-scored 4 deals",
     ]
     engine.dispose()
+
+
+def test_worker_processes_write_what_one_process_writes(tmp_path: Path) -> None:
+    base = tmp_path / "base.db"
+    engine = make_engine(f"sqlite:///{base}")
+    migrate(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        org = make_org(session, managers=1, reps_per_manager=2)
+        add_deals(session, owners=org.reps, count=40, calls_per_deal=1, seed=8)
+    engine.dispose()
+
+    def run(name: str, workers: int) -> tuple[list, list]:
+        shutil.copy(base, tmp_path / name)
+        engine = make_engine(f"sqlite:///{tmp_path / name}")
+        with Session(engine) as session:
+            report = rescore_pipeline(session, batch=6, workers=workers, now=AT)
+            assert (report.deals, report.changed) == (40, 40)
+            risks = session.exec(
+                select(
+                    Deal.id, Deal.risk_score, Deal.risk_factors, Deal.risk_fresh_until, Deal.version
+                ).order_by(col(Deal.id))
+            ).all()
+            events = session.exec(
+                select(ChangeEvent.entity_id, ChangeEvent.data).order_by(col(ChangeEvent.id))
+            )
+            feed = [(entity_id, data) for entity_id, data in events.all() if data.get("risk")]
+        engine.dispose()
+        return list(risks), feed
+
+    one, two = run("one.db", 1), run("two.db", 2)
+    assert len(one[1]) == 40 and one == two
