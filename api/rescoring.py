@@ -19,8 +19,8 @@ from typing import Any
 
 from sqlmodel import Session
 
+from models.crud.bulk_state import rescore_ids, stored_risks_with_states
 from models.crud.risks import RiskWrites, fresh_until_column, plan_risk_writes
-from models.crud.state_queries import rescore_ids, stored_risks_with_states
 from models.db import make_engine
 from signals.config import RiskConfig
 from signals.freshness import risk_fresh_until

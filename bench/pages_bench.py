@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select  # noqa: E402
 
 from api.config import Settings  # noqa: E402
 from api.engines import Engines  # noqa: E402
+from api.flows import rescore_pipeline  # noqa: E402
 from api.main import create_app  # noqa: E402
 from api.ui.cache import DealStateCache, VersionedCache  # noqa: E402
 from models.db import make_engine, migrate  # noqa: E402
@@ -67,6 +68,7 @@ def fill(settings: Settings, deals: int, calls_per_deal: int) -> dict[str, Any]:
         org = make_org(session, managers=5, reps_per_manager=10)
         add_deals(session, owners=org.reps, count=deals, calls_per_deal=calls_per_deal)
         score_all(session)
+        rescore_pipeline(session)  # as the periodic job leaves it: every stored risk fresh
         rep = org.reps[0]
         deal_id = session.exec(select(Deal.id).where(Deal.owner_id == rep.id).order_by(col(Deal.id))).first()
         call_id = session.exec(select(Call.id).where(Call.deal_id == deal_id)).first()

@@ -15,9 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from models.crud.bulk_state import StoredRisk
 from models.crud.changes import record_change, record_changes
 from models.crud.deals import bump_version
-from models.crud.state_queries import StoredRisk
 from models.enums import ChangeEntity, RiskLevel
 from models.sqltypes import utcnow
 from models.tables import Deal

@@ -2,7 +2,7 @@
 
 Builds exactly what the per-deal reference `crud.deal_state` builds (tests compare the two),
 from plain rows rather than ORM instances: building 20,000 instances costs more than the
-queries. Re-scoring also reads each deal's stored risk here, with its state (`StoredRisk`).
+queries.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -47,7 +47,8 @@ from transcribe.types import Side
 
 __all__ = [
     "Owners",
-    "StoredRisk",
+    "build_states",
+    "plain_rows",
     "deal_rows",
     "deal_scope",
     "deal_states",
@@ -55,23 +56,10 @@ __all__ = [
     "next_steps",
     "stage_changes",
     "state_from_row",
-    "rescore_ids",
-    "stored_risks_with_states",
     "table",
 ]
 
 Owners = Collection[int] | None  # None: every owner
-
-
-class StoredRisk(NamedTuple):
-    """A deal's risk as stored, to compare a new score with (and to name the deal in events)."""
-
-    id: int
-    external_id: str
-    score: int | None
-    level: str | None
-    factors: list[dict[str, Any]] | None
-    fresh_until: dt.datetime | None
 
 
 def deal_scope(owner_ids: Owners) -> Any:
@@ -105,7 +93,8 @@ def table(model: Any) -> sa.Table:
 _table = table
 
 
-def _rows(session: Session, statement: Any) -> Sequence[Any]:
+def plain_rows(session: Session, statement: Any) -> Sequence[Any]:
+    """Execute a Core select and return its rows (no ORM instances)."""
     # Plain rows, not ORM instances: building 20,000 instances costs more than the queries.
     return session.connection().execute(statement).all()
 
@@ -113,14 +102,14 @@ def _rows(session: Session, statement: Any) -> Sequence[Any]:
 def _calls(session: Session, scope: Any) -> tuple[dict[int, list[CallEvidence]], dict[int, dt.datetime]]:
     c, u = _table(Call).c, _table(Utterance).c
     done = sa.and_(c.deal_id.in_(scope), c.status == CallStatus.DONE)
-    calls = _rows(
+    calls = plain_rows(
         session,
         sa.select(c.id, c.deal_id, c.started_at, c.date, c.created_at, c.duration_s, c.processed_at)
         .where(done)
         .order_by(c.created_at, c.id),
     )
     said = _group(
-        _rows(
+        plain_rows(
             session,
             sa.select(u.call_id, u.speaker, u.side)
             .join(_table(Call), c.id == u.call_id)
@@ -144,7 +133,7 @@ def _calls(session: Session, scope: Any) -> tuple[dict[int, list[CallEvidence]],
 
 def _close_changes(session: Session, scope: Any) -> dict[int, list[Any]]:
     h = _table(DealCloseDateHistory).c
-    rows = _rows(
+    rows = plain_rows(
         session,
         sa.select(h.deal_id, h.at, h.from_date, h.to_date).where(h.deal_id.in_(scope)).order_by(h.at, h.id),
     )
@@ -154,7 +143,7 @@ def _close_changes(session: Session, scope: Any) -> dict[int, list[Any]]:
 def stage_changes(session: Session, scope: Any, where: Any = None) -> dict[int, list[StageChange]]:
     """Return the stage changes of the deals in `scope` (matching `where`), oldest first, by deal id."""
     s, u = _table(DealStageHistory).c, _table(User).c
-    rows = _rows(
+    rows = plain_rows(
         session,
         sa.select(s.deal_id, s.at, s.from_stage, s.to_stage, s.override_reason, u.email)
         .outerjoin(_table(User), u.id == s.by_user_id)
@@ -179,7 +168,7 @@ def stage_changes(session: Session, scope: Any, where: Any = None) -> dict[int, 
 
 def _stakeholders(session: Session, scope: Any) -> dict[int, list[Any]]:
     s, c = _table(Stakeholder).c, _table(Contact).c
-    rows = _rows(
+    rows = plain_rows(
         session,
         sa.select(
             s.deal_id, s.contact_id, c.name, c.title, s.role, s.decision_maker, s.on_calls, s.last_seen_at
@@ -198,7 +187,7 @@ def next_steps(session: Session, scope: Any, where: Any = None) -> dict[int, lis
     columns = (n.id, n.deal_id, n.call_id, n.utterance_index, n.status, n.confirmed)
     edits = (n.text, n.edited_text, n.due, n.edited_due, n.owner_side, n.edited_owner_side)
     statement = sa.select(*columns, *edits).where(n.deal_id.in_(scope), *(() if where is None else (where,)))
-    rows = _rows(session, statement.order_by(n.call_id, n.utterance_index, n.id))
+    rows = plain_rows(session, statement.order_by(n.call_id, n.utterance_index, n.id))
     states = []
     for r in rows:
         # As crud's `effective`: a reviewer's edits win over the extraction.
@@ -217,7 +206,7 @@ def next_steps(session: Session, scope: Any, where: Any = None) -> dict[int, lis
 
 def _objections(session: Session, scope: Any, times: dict[int, dt.datetime]) -> dict[int, list[Any]]:
     o = _table(Objection).c
-    rows = _rows(
+    rows = plain_rows(
         session,
         sa.select(o.id, o.deal_id, o.call_id, o.utterance_index, o.category, o.status, o.text)
         .where(o.deal_id.in_(scope))
@@ -239,7 +228,7 @@ def _objections(session: Session, scope: Any, times: dict[int, dt.datetime]) -> 
 def methodology(session: Session, scope: Any) -> dict[int, MethodologyState]:
     """Return each deal's methodology evidence, judged against its most used framework."""
     m = _table(MethodologyEvidence).c
-    rows = _rows(
+    rows = plain_rows(
         session,
         sa.select(m.deal_id, m.call_id, m.framework, m.element, m.utterance_index).where(
             m.deal_id.in_(scope)
@@ -319,10 +308,11 @@ def deal_rows(session: Session, where: Any, *extra: Any, limit: int | None = Non
         .where(where)
         .order_by(d.id)
     )
-    return _rows(session, statement.limit(limit) if limit is not None else statement)
+    return plain_rows(session, statement.limit(limit) if limit is not None else statement)
 
 
-def _build(session: Session, rows: Sequence[Any], scope: Any, full: bool) -> list[DealState]:
+def build_states(session: Session, rows: Sequence[Any], scope: Any, full: bool) -> list[DealState]:
+    """Build the states of `deal_rows` rows, reading the evidence of the deals in `scope`."""
     evidence = _evidence(session, scope, full)
     found = evidence.pop("methodology", {})
     return [state_from_row(r, evidence, found) for r in rows]
@@ -337,48 +327,4 @@ def deal_states(
     """
     scope = deal_scope(owner_ids) if deal_ids is None else list(deal_ids)
     rows = deal_rows(session, _table(Deal).c.id.in_(scope))
-    return _build(session, rows, scope, full)
-
-
-def _due(due_at: dt.datetime | None) -> Any:
-    d = _table(Deal).c
-    if due_at is None:
-        return sa.true()
-    return sa.or_(d.risk_fresh_until.is_(None), d.risk_fresh_until <= due_at)
-
-
-def rescore_ids(session: Session, *, due_at: dt.datetime | None = None) -> list[int]:
-    """Return every deal id in order (with `due_at`: those whose stored risk is unknown or stale then)."""
-    d = _table(Deal).c
-    return [r.id for r in _rows(session, sa.select(d.id).where(_due(due_at)).order_by(d.id))]
-
-
-def stored_risks_with_states(
-    session: Session,
-    *,
-    after_id: int,
-    until_id: int | None = None,
-    limit: int | None = None,
-    due_at: dt.datetime | None = None,
-) -> list[tuple[StoredRisk, DealState]]:
-    """Return the deals by id in (after_id, until_id] (at most `limit`), each with its stored risk and state.
-
-    With `due_at`, only deals whose stored risk is missing or no longer fresh at that moment.
-    """
-    d = _table(Deal).c
-    where = sa.and_(d.id > after_id, _due(due_at))
-    if until_id is not None:
-        where = sa.and_(where, d.id <= until_id)
-    risk = (d.external_id, d.risk_score, d.risk_level, d.risk_factors, d.risk_fresh_until)
-    rows = deal_rows(session, where, *risk, limit=limit)
-    if not rows:
-        return []
-    ids = [r.id for r in rows]
-    # A run of consecutive ids is one range scan on every deal_id index; otherwise the ids.
-    scope = sa.select(d.id).where(d.id.between(ids[0], ids[-1])) if due_at is None else ids
-    states = _build(session, rows, scope, full=True)
-    stored = [
-        StoredRisk(r.id, r.external_id, r.risk_score, r.risk_level, r.risk_factors, r.risk_fresh_until)
-        for r in rows
-    ]
-    return list(zip(stored, states, strict=True))
+    return build_states(session, rows, scope, full)
