@@ -94,7 +94,9 @@ def _seed(url: str) -> str:
     engine = make_engine(url)
     migrate(engine)
     with Session(engine) as session:
-        _, key = crud.create_user(session, name="Bench RevOps", email="revops@bench.example", role=Role.REVOPS)
+        _, key = crud.create_user(
+            session, name="Bench RevOps", email="revops@bench.example", role=Role.REVOPS
+        )
         for email in OWNERS:
             crud.create_user(session, name=email.split("@")[0], email=email, role=Role.REP)
     engine.dispose()

@@ -71,3 +71,4 @@ class ChangeEntity(StrEnum):
     CALL = "call"
     OBJECTION = "objection"
     STAKEHOLDER = "stakeholder"
+    CONTACT = "contact"  # created or updated (CRM upserts, stakeholders from calls); no webhook event

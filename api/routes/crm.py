@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from api.crm_fields import crm_fields
@@ -17,9 +17,9 @@ from api.idempotency import replay_or_run
 from api.problems import ProblemError
 from api.routes.deals import etag, expected_version
 from models import crud
-from models.errors import NotFoundError, VersionConflictError
+from models.crud.deals import BulkOutcome, upsert_deals_from_crm
 from models.schemas import CrmDealUpsert, DealPublic, normalize_email
-from models.tables import Account, Contact, Deal, User
+from models.tables import Account, Contact, User
 
 BULK_MAX = 200  # as Salesforce's sObject Collections
 
@@ -123,9 +123,7 @@ def bulk_upsert_crm_deals(
         )
 
     def run() -> tuple[int, dict[str, object], dict[str, str]]:
-        outcomes = [_upsert_record(session, raw, user) for raw in body.records]
-        results = [result for result, _deal in outcomes]
-        rescore_deals(session, deals=[deal for _result, deal in outcomes if deal is not None])
+        results = _bulk_upsert(session, body.records, user)
         counts = {s: sum(r.status == s for r in results) for s in ("created", "updated", "error")}
         out = BulkDealsOut(
             results=results, created=counts["created"], updated=counts["updated"], failed=counts["error"]
@@ -148,27 +146,42 @@ def bulk_upsert_crm_deals(
     )
 
 
-def _upsert_record(session: Session, raw: Any, user: User) -> tuple[BulkResult, Deal | None]:
+def _bulk_upsert(session: Session, raw_records: list[Any], user: User) -> list[BulkResult]:
+    """Validate every record, write the valid ones in one transaction, re-score the stored deals."""
+    results: list[BulkResult | None] = []
+    valid: list[tuple[int, CrmDealRecord]] = []
+    for raw in raw_records:
+        checked = _validate_record(raw)
+        if isinstance(checked, BulkResult):
+            results.append(checked)
+        else:
+            valid.append((len(results), checked))
+            results.append(None)
+    outcomes = upsert_deals_from_crm(
+        session, records=[(record.external_id, record) for _, record in valid], by_user=user
+    )
+    for (position, record), outcome in zip(valid, outcomes, strict=True):
+        results[position] = _result(record.external_id, outcome)
+    rescore_deals(session, deals=[outcome.deal for outcome in outcomes if outcome.deal is not None])
+    return [result for result in results if result is not None]
+
+
+def _validate_record(raw: Any) -> CrmDealRecord | BulkResult:
     if not isinstance(raw, dict):
-        return BulkResult(
-            external_id=None, status="error", errors=[{"loc": [], "msg": "not an object"}]
-        ), None
-    external_id = raw.get("external_id") if isinstance(raw.get("external_id"), str) else None
+        return BulkResult(external_id=None, status="error", errors=[{"loc": [], "msg": "not an object"}])
     try:
-        record = CrmDealRecord.model_validate(raw)
+        return CrmDealRecord.model_validate(raw)
     except ValidationError as exc:
+        external_id = raw.get("external_id") if isinstance(raw.get("external_id"), str) else None
         errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
-        return BulkResult(external_id=external_id, status="error", errors=errors), None
-    try:
-        deal, created = crud.upsert_deal_from_crm(
-            session, external_id=record.external_id, data=record, by_user=user
-        )
-    except (NotFoundError, VersionConflictError, SQLAlchemyError) as exc:
-        session.rollback()  # this record only: the ones before it are committed, the next ones go on
-        message = str(exc) if not isinstance(exc, SQLAlchemyError) else "database error; retry the record"
-        return BulkResult(external_id=external_id, status="error", errors=[{"loc": [], "msg": message}]), None
-    kind: Literal["created", "updated"] = "created" if created else "updated"
-    return BulkResult(external_id=record.external_id, status=kind, id=deal.id), deal
+        return BulkResult(external_id=external_id, status="error", errors=errors)
+
+
+def _result(external_id: str, outcome: BulkOutcome) -> BulkResult:
+    if outcome.deal is None:
+        return BulkResult(external_id=external_id, status="error", errors=[{"loc": [], "msg": outcome.error}])
+    kind: Literal["created", "updated"] = "created" if outcome.created else "updated"
+    return BulkResult(external_id=external_id, status=kind, id=outcome.deal.id)
 
 
 class CrmContactUpsert(BaseModel):
@@ -215,9 +228,10 @@ def upsert_crm_contact(
 def _upsert_contact(session: Session, address: str, body: CrmContactUpsert) -> tuple[Contact, Account, bool]:
     account = crud.upsert_account(session, name=body.account)
     created = session.exec(select(Contact.id).where(Contact.email == address)).first() is None
-    contact = crud.upsert_contact(session, account=account, name=body.name, email=address, title=body.title)
     # The CRM is the source of truth for a contact it names by email: take its name and account.
-    contact.name, contact.account_id = " ".join(body.name.split()), account.id or contact.account_id
+    contact = crud.upsert_contact(
+        session, account=account, name=body.name, email=address, title=body.title, authoritative=True
+    )
     session.commit()
     session.refresh(contact)
     return contact, account, created

@@ -1,10 +1,18 @@
-"""Accounts and contacts. These join the caller's transaction: they flush, the caller commits."""
+"""Accounts and contacts. These join the caller's transaction: they flush, the caller commits.
+
+A contact created or changed queues a `contact` change event (`created` / `updated`, with the
+changed fields) with the caller's commit, so the change feed carries what the CRM and calls add.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from models.crud.changes import record_change
+from models.enums import ChangeEntity
 from models.tables import Account, Contact
 
 
@@ -36,19 +44,56 @@ def find_contact(
 
 
 def upsert_contact(
-    session: Session, *, account: Account, name: str, email: str | None = None, title: str | None = None
+    session: Session,
+    *,
+    account: Account,
+    name: str,
+    email: str | None = None,
+    title: str | None = None,
+    authoritative: bool = False,
 ) -> Contact:
-    """Get or create a contact (by email, else name within the account); fill in missing fields."""
+    """Get or create a contact (by email, else name within the account); fill in missing fields.
+
+    `authoritative` (the CRM naming a contact by email): its name and account replace ours.
+    """
     assert account.id is not None
     email = email.strip().lower() if email else None
+    clean_name = " ".join(name.split())
     contact = find_contact(session, account=account, name=name, email=email)
     if contact is None:
-        contact = Contact(account_id=account.id, name=" ".join(name.split()), email=email, title=title)
+        contact = Contact(account_id=account.id, name=clean_name, email=email, title=title)
         session.add(contact)
-    else:
-        if email and contact.email is None:
-            contact.email = email
-        if title:
-            contact.title = title
-    session.flush()
+        session.flush()
+        _record_contact_change(session, contact, account, "created", None)
+        return contact
+    incoming: dict[str, Any] = {"title": title} if title else {}
+    if email and contact.email is None:
+        incoming["email"] = email
+    if authoritative:
+        incoming.update(name=clean_name, account_id=account.id)
+    changes = {
+        field: [getattr(contact, field), new]
+        for field, new in incoming.items()
+        if getattr(contact, field) != new
+    }
+    if changes:
+        contact.sqlmodel_update({field: new for field, (_old, new) in changes.items()})
+        session.flush()
+        _record_contact_change(session, contact, account, "updated", changes)
     return contact
+
+
+def _record_contact_change(
+    session: Session, contact: Contact, account: Account, kind: str, changes: dict[str, Any] | None
+) -> None:
+    assert contact.id is not None
+    own = account if account.id == contact.account_id else session.get(Account, contact.account_id)
+    data: dict[str, Any] = {
+        "email": contact.email,
+        "name": contact.name,
+        "title": contact.title,
+        "account": own.name if own is not None else None,
+    }
+    if changes is not None:
+        data["changes"] = changes
+    record_change(session, entity=ChangeEntity.CONTACT, entity_id=contact.id, type=kind, data=data)

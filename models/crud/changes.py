@@ -9,7 +9,8 @@ taken last, after all row locks, it cannot deadlock with them. A rollback drops 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from itertools import groupby
 from typing import Any
 
@@ -90,6 +91,33 @@ def _write_queued(session: Session) -> None:
         else:
             session.add_all(items)
             session.flush()
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """Run the block in a SAVEPOINT: if it raises, its rows and the change events it queued are undone."""
+    queue = _queue(session)
+    mark = len(queue)
+    try:
+        with session.begin_nested():
+            yield
+    except BaseException:
+        del queue[mark:]  # events of the rolled-back block only; earlier ones still commit
+        raise
+
+
+def begin_for_savepoints(session: Session) -> None:
+    """Make sure a database transaction is open, so that SAVEPOINTs nest inside it.
+
+    pysqlite opens its transaction only before a write: a SAVEPOINT issued first would start
+    one of its own, and its RELEASE would commit every earlier savepoint's rows on its own.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    driver_connection: Any = connection.connection.dbapi_connection  # sqlite3.Connection
+    if not driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")
 
 
 def _drop_queued(session: Session, transaction: SessionTransaction) -> None:

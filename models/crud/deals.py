@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select, update
 
 from models.crud.accounts import upsert_account, upsert_contact
-from models.crud.changes import record_change
+from models.crud.changes import begin_for_savepoints, record_change, savepoint
 from models.crud.users import get_user_by_email
 from models.enums import ChangeEntity, CloseDateSource
 from models.errors import NotFoundError, VersionConflictError
@@ -47,7 +49,8 @@ def bump_version(session: Session, *, deal: Deal, expected_version: int | None =
         set_committed_value(deal, "version", base + 1)
         set_committed_value(deal, "updated_at", now)
     else:
-        session.rollback()
+        if not session.in_nested_transaction():  # a SAVEPOINT's owner rolls back just its own writes
+            session.rollback()
         current = session.exec(select(Deal.version).where(Deal.id == deal.id)).first()
         raise VersionConflictError(
             f"deal {deal.external_id} is at version {current}, not {base}; re-read it and retry",
@@ -55,12 +58,15 @@ def bump_version(session: Session, *, deal: Deal, expected_version: int | None =
         )
 
 
-def _owner(session: Session, email: str) -> User:
-    owner = get_user_by_email(session, email=email)
+def _owner(session: Session, email: str, known: dict[str, User] | None = None) -> User:
+    owner = known.get(email) if known is not None else None
+    owner = owner or get_user_by_email(session, email=email)
     if owner is None:
         raise NotFoundError(
             f"owner_email {email!r} is not a DealSignal user; create it with `dealsignal users create`"
         )
+    if known is not None:
+        known[email] = owner
     return owner
 
 
@@ -74,22 +80,77 @@ def upsert_deal_from_crm(
 ) -> tuple[Deal, bool]:
     """Create or update a deal from the CRM; return it and whether it was created."""
     try:
-        return _upsert_deal(session, external_id, data, by_user, expected_version)
+        deal, created = _write_deal(session, external_id, data, by_user, expected_version)
     except IntegrityError:
         # A concurrent request created the same deal, account or contact first: retry as an update.
         session.rollback()
-        return _upsert_deal(session, external_id, data, by_user, expected_version)
+        deal, created = _write_deal(session, external_id, data, by_user, expected_version)
+    session.commit()
+    session.refresh(deal)
+    return deal, created
 
 
-def _upsert_deal(
+@dataclass(frozen=True)
+class BulkOutcome:
+    """One record of a bulk upsert: its deal and whether it was created, or why nothing was written."""
+
+    deal: Deal | None = None
+    created: bool = False
+    error: str | None = None
+
+
+def upsert_deals_from_crm(
+    session: Session, *, records: Sequence[tuple[str, CrmDealUpsert]], by_user: User | None = None
+) -> list[BulkOutcome]:
+    """Create or update many deals from the CRM in one transaction; return an outcome per record.
+
+    Each record runs in a SAVEPOINT: one that fails rolls back its own rows and change events
+    and nothing else, and the rest commit together (one commit, not one per record). Records
+    are written in external-id order, so concurrent bulk requests lock shared deals in the same
+    order and cannot deadlock; the change feed lock is taken only by the final commit.
+    """
+    begin_for_savepoints(session)
+    owners: dict[str, User] = {}
+    outcomes: dict[int, BulkOutcome] = {}
+    for index in sorted(range(len(records)), key=lambda i: records[i][0]):
+        external_id, data = records[index]
+        outcomes[index] = _upsert_in_savepoint(session, external_id, data, by_user, owners)
+    session.commit()
+    return [outcomes[index] for index in range(len(records))]
+
+
+def _upsert_in_savepoint(
+    session: Session, external_id: str, data: CrmDealUpsert, by_user: User | None, owners: dict[str, User]
+) -> BulkOutcome:
+    for last_try in (False, True):
+        try:
+            with savepoint(session):
+                deal, created = _write_deal(session, external_id, data, by_user, None, owners)
+            return BulkOutcome(deal=deal, created=created)
+        except IntegrityError as exc:
+            if last_try:  # not a race after all: the database refuses this record
+                reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "a constraint"
+                return BulkOutcome(error=f"the database refused the record: {reason}")
+            # A concurrent request created the same deal, account or contact first: now an update.
+        except (NotFoundError, VersionConflictError) as exc:
+            return BulkOutcome(error=str(exc))
+        except SQLAlchemyError:
+            return BulkOutcome(error="database error; retry the record")
+    raise AssertionError("unreachable")
+
+
+def _write_deal(
     session: Session,
     external_id: str,
     data: CrmDealUpsert,
     by_user: User | None,
     expected_version: int | None,
+    owners: dict[str, User] | None = None,
 ) -> tuple[Deal, bool]:
-    owner = _owner(session, data.owner_email)
-    deal = get_deal_by_external_id(session, external_id=external_id)
+    """Write a deal's CRM fields, history, contacts and change events; the caller commits."""
+    owner = _owner(session, data.owner_email, owners)
+    # Locked for the transaction: a concurrent writer waits instead of making our version stale.
+    deal = session.exec(select(Deal).where(Deal.external_id == external_id).with_for_update()).first()
     if deal is not None and expected_version is not None and deal.version != expected_version:
         raise VersionConflictError(
             f"deal {external_id} is at version {deal.version}, not {expected_version}; re-read it and retry",
@@ -115,8 +176,6 @@ def _upsert_deal(
             type="created" if created else "updated",
             data={"external_id": external_id, "changes": changes},
         )
-    session.commit()
-    session.refresh(deal)
     return deal, created
 
 

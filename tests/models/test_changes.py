@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from models import crud
 from models.errors import VersionConflictError
-from models.tables import ChangeEvent, DealStageHistory
+from models.tables import ChangeEvent, Contact, DealStageHistory
 from tests.models.factories import make_deal
 
 
@@ -43,8 +43,12 @@ def test_a_refused_write_leaves_no_change_event_and_no_history(session):
 def test_deal_writes_append_their_events(session):
     deal = make_deal(session)
     events = crud.list_changes(session)
-    assert [(e.entity, e.entity_id, e.type) for e in events] == [("deal", deal.id, "created")]
-    assert events[0].data["changes"]["amount"] == [None, "48000.00"]
+    contact = session.exec(select(Contact).where(Contact.email == "tom@acme.example")).one()
+    assert [(e.entity, e.entity_id, e.type) for e in events] == [
+        ("contact", contact.id, "created"),  # the deal's contact, queued as it was written
+        ("deal", deal.id, "created"),
+    ]
+    assert events[1].data["changes"]["amount"] == [None, "48000.00"]
 
 
 def test_change_ids_follow_commit_order(engine):
