@@ -115,25 +115,9 @@ def team_review_and_states(
     return review, data.states
 
 
-def team_review(
-    session: Session,
-    *,
-    members: Collection[User],
-    week: str,
-    now: dt.datetime,
-    config: RiskConfig,
-    quotas: Mapping[str, float] | None = None,
-) -> WeeklyReview:
-    """Review the members' deals for the week (see `team_review_and_states`)."""
-    review, _states = team_review_and_states(
-        session, members=members, week=week, now=now, config=config, quotas=quotas
-    )
-    return review
-
-
 def pipeline_review(session: Session, *, manager: User, week: str, now: dt.datetime) -> dict[str, Any]:
     """Build the weekly pipeline review of a manager's team."""
-    review = team_review(
+    review, _states = team_review_and_states(
         session,
         members=team_of(session, manager),
         week=week,

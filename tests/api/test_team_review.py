@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from api.flows import rescore_pipeline, risk_config
-from api.inspection import methodology_adherence, team_of, team_review
+from api.inspection import methodology_adherence, team_of, team_review_and_states
 from extract.types import Framework
 from models.crud import state_queries
 from models.crud.review_data import adherence_evidence
@@ -61,6 +61,10 @@ def _vary(session: Session) -> None:
             )
         )
     session.commit()
+
+
+def team_review(session: Session, **kwargs):
+    return team_review_and_states(session, **kwargs)[0]
 
 
 def _reference(session: Session, members, week: str, now: dt.datetime):
