@@ -1,4 +1,8 @@
-"""Request dependencies: settings, database session, the caller and their role."""
+"""Request dependencies: settings, database session, the caller and their role.
+
+Dependencies that only read `app.state` are `async def`: FastAPI runs a plain `def` dependency
+in the thread pool, and each such hop costs more than the lookup itself.
+"""
 
 from __future__ import annotations
 
@@ -21,19 +25,19 @@ from models.enums import Role
 from models.tables import Deal, User
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     """Return the settings the app was built with."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     """Return the app's database engine."""
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_engines(request: Request) -> Engines:
+async def get_engines(request: Request) -> Engines:
     """Return the app's models."""
     engines: Engines = request.app.state.engines
     return engines
@@ -57,7 +61,7 @@ SessionDep = Annotated[Session, Depends(get_db)]
 _bearer = HTTPBearer(auto_error=False, description="An API key from `dealsignal users create`.")
 
 
-def get_read_caches(request: Request) -> ReadCaches:
+async def get_read_caches(request: Request) -> ReadCaches:
     """Return the app's caches of API keys and deal views."""
     caches: ReadCaches = request.app.state.read_caches
     return caches

@@ -11,7 +11,15 @@ from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from api.deps import CurrentUser, ReadCachesDep, RowId, SessionDep, can_read_owned, ensure_deal_access
+from api.deps import (
+    CurrentUser,
+    EngineDep,
+    ReadCachesDep,
+    RowId,
+    SessionDep,
+    can_read_owned,
+    ensure_deal_access,
+)
 from api.flows import rescore_deal, risk_config
 from api.problems import ProblemError
 from models import crud
@@ -129,6 +137,7 @@ def list_deals(
 )
 def get_deal(
     deal_id: RowId,
+    engine: EngineDep,
     session: SessionDep,
     user: CurrentUser,
     caches: ReadCachesDep,
@@ -136,8 +145,9 @@ def get_deal(
 ) -> Response:
     """Retrieve a deal with its risk, next step, stakeholders and history."""
     # One query decides access and whether the kept JSON of this version stands: every crud
-    # write to what the view shows bumps the version.
-    stamp = get_deal_stamp(session, deal_id=deal_id)
+    # write to what the view shows bumps the version. The session is used only on a miss.
+    with engine.connect() as connection:
+        stamp = get_deal_stamp(connection, deal_id=deal_id)
     if stamp is None:
         raise ProblemError(status.HTTP_404_NOT_FOUND, "no such deal")
     if not can_read_owned(user, stamp.owner_id, lambda: stamp.owner_manager_id):

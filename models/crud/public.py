@@ -52,17 +52,19 @@ class DealStamp(NamedTuple):
     owner_manager_id: int | None
 
 
-# Built once: a deal read runs it on every request (a cached view needs nothing else).
+_DEALS, _USERS = Deal.__table__, User.__table__  # type: ignore[attr-defined]
+# Core, built once: a deal read runs it on every request, and a cached view needs nothing else
+# (through a Session the same SELECT costs about twice as much).
 _STAMP = (
-    select(Deal.version, Deal.owner_id, User.manager_id)
-    .join(User, col(User.id) == Deal.owner_id)
-    .where(col(Deal.id) == sa.bindparam("deal_id"))
+    sa.select(_DEALS.c.version, _DEALS.c.owner_id, _USERS.c.manager_id)
+    .join(_USERS, _USERS.c.id == _DEALS.c.owner_id)
+    .where(_DEALS.c.id == sa.bindparam("deal_id"))
 )
 
 
-def get_deal_stamp(session: Session, *, deal_id: int) -> DealStamp | None:
+def get_deal_stamp(connection: sa.Connection, *, deal_id: int) -> DealStamp | None:
     """Get a deal's version, owner and owner's manager in one query (None: no such deal)."""
-    row = session.exec(_STAMP, params={"deal_id": deal_id}).first()
+    row = connection.execute(_STAMP, {"deal_id": deal_id}).first()
     return DealStamp(*row) if row is not None else None
 
 
