@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from models.crud.bulk_state import rescore_ids, stored_risks_with_states
@@ -92,7 +93,11 @@ _START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else
 _WORKER: dict[str, Any] = {}
 
 
-def _start_worker(url: str, config: dict[str, Any]) -> None:
+def _start_worker(inherited: sa.Engine | None, url: str, config: dict[str, Any]) -> None:
+    if inherited is not None:
+        # A forked child shares the parent's pooled connections: forget them without closing
+        # them (closing would end the parent's sessions), as SQLAlchemy advises after fork.
+        inherited.dispose(close=False)
     _WORKER["engine"] = make_engine(url)
     _WORKER["config"] = RiskConfig.from_dict(config)
 
@@ -106,9 +111,11 @@ def score_in_processes(
     session: Session, planned: list[Chunk], *, config: RiskConfig, workers: int
 ) -> Iterator[tuple[int, RiskWrites]]:
     """Score the chunks in `workers` processes, yielding each chunk's result in order."""
-    url = session.get_bind().engine.url.render_as_string(hide_password=False)
+    engine = session.get_bind().engine
+    url = engine.url.render_as_string(hide_password=False)
+    inherited = engine if _START_METHOD == "fork" else None  # fork passes it as is, spawn would pickle
     context = multiprocessing.get_context(_START_METHOD)
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start_worker, initargs=(url, config.to_dict())
+        workers, mp_context=context, initializer=_start_worker, initargs=(inherited, url, config.to_dict())
     ) as pool:
         yield from pool.map(_score_in_worker, planned)
