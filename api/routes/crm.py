@@ -17,9 +17,10 @@ from api.idempotency import replay_or_run
 from api.problems import ProblemError
 from api.routes.deals import etag, expected_version
 from models import crud
-from models.crud.deals import BulkOutcome, upsert_deals_from_crm
+from models.crud.crm_bulk import BulkOutcome, upsert_deals_from_crm
+from models.errors import VersionConflictError
 from models.schemas import CrmDealUpsert, DealPublic, normalize_email
-from models.tables import Account, Contact, User
+from models.tables import Account, Contact, Deal, User
 
 BULK_MAX = 200  # as Salesforce's sObject Collections
 
@@ -51,7 +52,7 @@ def upsert_crm_deal(
             by_user=user,
             expected_version=expected_version(if_match),
         )
-        rescore_deal(session, deal=deal)
+        _rescore_written(session, deal)
         public = crud.deal_to_public(session, deal).model_dump(mode="json")
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return code, public, {"ETag": etag(deal.version)}
@@ -66,6 +67,16 @@ def upsert_crm_deal(
         body=body,
         run=run,
     )
+
+
+def _rescore_written(session: Session, deal: Deal) -> None:
+    """Re-score a deal just written and committed; a write that lands in between re-scores it itself."""
+    try:
+        rescore_deal(session, deal=deal)
+    except VersionConflictError:
+        # Not a 412: our write is committed. Answering 412 here made clients retry (and apply)
+        # a write that had succeeded; report the deal as it stands now instead.
+        session.refresh(deal)
 
 
 @router.get("/deals/{external_id}", response_model=DealPublic, responses={403: {}, 404: {}})

@@ -16,14 +16,27 @@ from models.enums import ChangeEntity
 from models.tables import Account, Contact
 
 
-def upsert_account(session: Session, *, name: str) -> Account:
-    """Get the account called `name`, creating it when missing (flushes; the caller commits)."""
-    clean = " ".join(name.split())
-    account = session.exec(select(Account).where(Account.name == clean)).first()
+def clean_name(name: str) -> str:
+    """Return a name as stored: single spaces, no leading or trailing space."""
+    return " ".join(name.split())
+
+
+def upsert_account(session: Session, *, name: str, known: dict[str, Account] | None = None) -> Account:
+    """Get the account called `name`, creating it when missing (flushes; the caller commits).
+
+    `known`: accounts already read, by clean name (a bulk upsert's); absent there means absent.
+    """
+    clean = clean_name(name)
+    if known is not None:
+        account = known.get(clean)
+    else:
+        account = session.exec(select(Account).where(Account.name == clean)).first()
     if account is None:
         account = Account(name=clean)
         session.add(account)
         session.flush()
+        if known is not None:
+            known[clean] = account
     return account
 
 

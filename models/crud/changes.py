@@ -4,7 +4,8 @@
 commit, after every other row of the transaction has been flushed. On PostgreSQL the insert
 happens under a transaction-scoped advisory lock, so ids are handed out in commit order and a
 reader paging with `id > cursor` never skips a change that commits late. Because the lock is
-taken last, after all row locks, it cannot deadlock with them. A rollback drops the queue.
+taken last, after all row locks, it cannot deadlock with them. A rollback drops the queue;
+`savepoint` drops just the events of a block that fails (a bulk upsert's bad record).
 """
 
 from __future__ import annotations
@@ -76,6 +77,10 @@ def _queue(session: Session) -> list[ChangeEvent | dict[str, Any]]:
 
 
 def _write_queued(session: Session) -> None:
+    if session.in_nested_transaction():
+        # before_commit also fires when a SAVEPOINT is released: the events wait for the real
+        # commit, or the feed lock would be held while later records still take row locks.
+        return
     events: list[ChangeEvent | dict[str, Any]] = session.info.pop(_QUEUE, [])
     if not events:
         return
@@ -111,13 +116,15 @@ def begin_for_savepoints(session: Session) -> None:
 
     pysqlite opens its transaction only before a write: a SAVEPOINT issued first would start
     one of its own, and its RELEASE would commit every earlier savepoint's rows on its own.
+    IMMEDIATE takes SQLite's write lock now (waiting its turn), so a concurrent writer cannot
+    commit between this transaction's first read and first write (SQLITE_BUSY_SNAPSHOT).
     """
     connection = session.connection()
     if connection.dialect.name != "sqlite":
         return
     driver_connection: Any = connection.connection.dbapi_connection  # sqlite3.Connection
     if not driver_connection.in_transaction:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _drop_queued(session: Session, transaction: SessionTransaction) -> None:

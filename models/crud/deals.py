@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select, update
 
 from models.crud.accounts import upsert_account, upsert_contact
-from models.crud.changes import begin_for_savepoints, record_change, savepoint
+from models.crud.changes import record_change
 from models.crud.users import get_user_by_email
 from models.enums import ChangeEntity, CloseDateSource
 from models.errors import NotFoundError, VersionConflictError
 from models.schemas import CrmDealUpsert
 from models.sqltypes import utcnow
-from models.tables import Deal, DealCloseDateHistory, DealStageHistory, Stakeholder, User
+from models.tables import Account, Deal, DealCloseDateHistory, DealStageHistory, Stakeholder, User
 from signals.stages import parse_stage
 
 CRM_FIELDS = ("name", "account_id", "owner_id", "stage", "amount", "currency", "close_date")
@@ -59,14 +59,11 @@ def bump_version(session: Session, *, deal: Deal, expected_version: int | None =
 
 
 def _owner(session: Session, email: str, known: dict[str, User] | None = None) -> User:
-    owner = known.get(email) if known is not None else None
-    owner = owner or get_user_by_email(session, email=email)
+    owner = known.get(email) if known is not None else get_user_by_email(session, email=email)
     if owner is None:
         raise NotFoundError(
             f"owner_email {email!r} is not a DealSignal user; create it with `dealsignal users create`"
         )
-    if known is not None:
-        known[email] = owner
     return owner
 
 
@@ -80,86 +77,59 @@ def upsert_deal_from_crm(
 ) -> tuple[Deal, bool]:
     """Create or update a deal from the CRM; return it and whether it was created."""
     try:
-        deal, created = _write_deal(session, external_id, data, by_user, expected_version)
+        deal, created = write_deal(session, external_id, data, by_user, expected_version)
     except IntegrityError:
         # A concurrent request created the same deal, account or contact first: retry as an update.
         session.rollback()
-        deal, created = _write_deal(session, external_id, data, by_user, expected_version)
+        deal, created = write_deal(session, external_id, data, by_user, expected_version)
     session.commit()
     session.refresh(deal)
     return deal, created
 
 
-@dataclass(frozen=True)
-class BulkOutcome:
-    """One record of a bulk upsert: its deal and whether it was created, or why nothing was written."""
+@dataclass
+class Prefetched:
+    """Rows a bulk upsert reads once for all its records instead of once per record.
 
-    deal: Deal | None = None
-    created: bool = False
-    error: str | None = None
-
-
-def upsert_deals_from_crm(
-    session: Session, *, records: Sequence[tuple[str, CrmDealUpsert]], by_user: User | None = None
-) -> list[BulkOutcome]:
-    """Create or update many deals from the CRM in one transaction; return an outcome per record.
-
-    Each record runs in a SAVEPOINT: one that fails rolls back its own rows and change events
-    and nothing else, and the rest commit together (one commit, not one per record). Records
-    are written in external-id order, so concurrent bulk requests lock shared deals in the same
-    order and cannot deadlock; the change feed lock is taken only by the final commit.
+    `deals` are already locked FOR UPDATE; new rows join the maps as records create them.
     """
-    begin_for_savepoints(session)
-    owners: dict[str, User] = {}
-    outcomes: dict[int, BulkOutcome] = {}
-    for index in sorted(range(len(records)), key=lambda i: records[i][0]):
-        external_id, data = records[index]
-        outcomes[index] = _upsert_in_savepoint(session, external_id, data, by_user, owners)
-    session.commit()
-    return [outcomes[index] for index in range(len(records))]
+
+    owners: dict[str, User]
+    deals: dict[str, Deal]
+    accounts: dict[str, Account]
+
+    def forget_unsaved(self) -> None:
+        """Drop rows a rolled-back record created (they were never stored)."""
+        for known in (self.deals, self.accounts):
+            for key in [key for key, row in known.items() if not sa.inspect(row).persistent]:
+                del known[key]
 
 
-def _upsert_in_savepoint(
-    session: Session, external_id: str, data: CrmDealUpsert, by_user: User | None, owners: dict[str, User]
-) -> BulkOutcome:
-    for last_try in (False, True):
-        try:
-            with savepoint(session):
-                deal, created = _write_deal(session, external_id, data, by_user, None, owners)
-            return BulkOutcome(deal=deal, created=created)
-        except IntegrityError as exc:
-            if last_try:  # not a race after all: the database refuses this record
-                reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "a constraint"
-                return BulkOutcome(error=f"the database refused the record: {reason}")
-            # A concurrent request created the same deal, account or contact first: now an update.
-        except (NotFoundError, VersionConflictError) as exc:
-            return BulkOutcome(error=str(exc))
-        except SQLAlchemyError:
-            return BulkOutcome(error="database error; retry the record")
-    raise AssertionError("unreachable")
-
-
-def _write_deal(
+def write_deal(
     session: Session,
     external_id: str,
     data: CrmDealUpsert,
     by_user: User | None,
-    expected_version: int | None,
-    owners: dict[str, User] | None = None,
+    expected_version: int | None = None,
+    known: Prefetched | None = None,
 ) -> tuple[Deal, bool]:
-    """Write a deal's CRM fields, history, contacts and change events; the caller commits."""
-    owner = _owner(session, data.owner_email, owners)
-    # Locked for the transaction: a concurrent writer waits instead of making our version stale.
-    deal = session.exec(select(Deal).where(Deal.external_id == external_id).with_for_update()).first()
+    """Write a deal's CRM fields, history, contacts and change events (building block: no commit)."""
+    owner = _owner(session, data.owner_email, known.owners if known else None)
+    if known is not None:
+        deal = known.deals.get(external_id)
+    else:  # locked: a concurrent writer waits instead of making our version stale
+        deal = session.exec(select(Deal).where(Deal.external_id == external_id).with_for_update()).first()
     if deal is not None and expected_version is not None and deal.version != expected_version:
         raise VersionConflictError(
             f"deal {external_id} is at version {deal.version}, not {expected_version}; re-read it and retry",
             current_version=deal.version,
         )
-    account = upsert_account(session, name=data.account)
+    account = upsert_account(session, name=data.account, known=known.accounts if known else None)
     created = deal is None
     if deal is None:
         deal = _create_deal(session, external_id=external_id, data=data, owner=owner, account_id=account.id)
+        if known is not None:
+            known.deals[external_id] = deal
         changes: dict[str, Any] = {f: [None, getattr(deal, f)] for f in CRM_FIELDS if getattr(deal, f)}
     else:
         changes = _apply_crm_fields(session, deal=deal, data=data, owner=owner, account_id=account.id)
@@ -232,7 +202,8 @@ def _record_history(session: Session, *, deal: Deal, changes: dict[str, Any], by
                 deal_id=_id(deal), from_stage=from_stage, to_stage=deal.stage, at=now, by_user_id=by_user_id
             )
         )
-        deal.stage_entered_at = now
+        if from_stage is not None:  # a new deal entered its stage when it was created
+            deal.stage_entered_at = now
     if "close_date" in changes:
         old, new = changes["close_date"]
         session.add(

@@ -59,3 +59,25 @@ def test_deal_contacts_are_in_the_feed_before_the_deal_and_get_no_webhook(
         sent = session.exec(select(OutboxEvent)).all()
     assert sent and all(e.payload["data"]["entity"] != "contact" for e in sent)
     assert {e.type for e in sent} <= set(all_events)
+
+
+def test_a_write_landing_before_the_rescore_is_not_reported_as_412(client: TestClient, team: Team) -> None:
+    """The upsert commits, then re-scores: a concurrent commit in between must not turn into a 412
+    (the client would retry, and apply, a write that had succeeded)."""
+    from api.routes.crm import _rescore_written
+    from models.crud.deals import bump_version, get_deal_by_external_id
+
+    client.put("/v1/crm/deals/R-1", json=deal_body(), headers=team.auth("revops"))
+    engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as ours, Session(engine) as theirs:
+        deal = get_deal_by_external_id(ours, external_id="R-1")
+        assert deal is not None
+        deal.risk_score = None  # as just written: not scored yet, so re-scoring will write
+        ours.commit()
+        seen = deal.version  # loaded here, as the route's refresh after its commit does
+        other = get_deal_by_external_id(theirs, external_id="R-1")
+        assert other is not None
+        bump_version(theirs, deal=other)  # a concurrent writer commits first
+        theirs.commit()
+        _rescore_written(ours, deal)
+        assert deal.version == other.version > seen  # the deal as it stands now, no exception

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,7 +11,7 @@ from sqlmodel import Session, col, func, select
 
 from models import crud
 from models.crud.changes import begin_for_savepoints, savepoint
-from models.crud.deals import upsert_deals_from_crm
+from models.crud.crm_bulk import upsert_deals_from_crm
 from models.enums import CallKind
 from models.schemas import CallCreate, CrmDealUpsert
 from models.tables import Account, ChangeEvent, Contact, Deal, DealStageHistory, Stakeholder
@@ -163,3 +164,64 @@ def test_savepoints_nest_in_one_transaction_and_drop_their_own_events(engine: En
             session.add(Account(name="Released, then rolled back"))
         session.rollback()
         assert _count(session, Account) == 1 and len(crud.list_changes(session)) == 1
+
+
+def test_the_feed_lock_is_taken_once_after_every_row_write(engine: Engine) -> None:
+    statements: list[str] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(" ".join(statement.split()[:3]).upper())
+
+    with Session(engine) as session:
+        make_user(session)
+        make_deal(session, external_id="L-0")
+        sa.event.listen(engine, "before_cursor_execute", remember)
+        upsert_deals_from_crm(
+            session,
+            records=[_record("L-0", stage="Proposal"), _record("L-1"), _record("L-2", account="Beta")],
+        )
+        sa.event.remove(engine, "before_cursor_execute", remember)
+    feed = [i for i, s in enumerate(statements) if s.startswith("INSERT INTO CHANGE_EVENTS")]
+    writes = [
+        i
+        for i, s in enumerate(statements)
+        if s.split()[0] in ("INSERT", "UPDATE", "DELETE") and "CHANGE_EVENTS" not in s
+    ]
+    assert feed and writes and min(feed) > max(writes)  # the feed rows come last, in one go
+    assert feed == list(range(feed[0], feed[-1] + 1))
+    locks = [i for i, s in enumerate(statements) if "PG_ADVISORY_XACT_LOCK" in s]
+    assert locks == ([] if engine.dialect.name == "sqlite" else [feed[0] - 1])
+
+
+def test_concurrent_bulks_over_the_same_deals_lose_nothing(engine: Engine) -> None:
+    """Two connectors send the same 30 deals in opposite orders at once: no deadlock, no error."""
+    with Session(engine) as session:
+        make_user(session)
+    ids = [f"SHARED-{n:02d}" for n in range(30)]
+    failures: list[str] = []
+
+    def connector(order: list[str], amounts: range) -> None:
+        for amount in amounts:
+            with Session(engine) as session:
+                outcomes = upsert_deals_from_crm(
+                    session, records=[_record(i, amount=str(amount)) for i in order]
+                )
+                failures.extend(o.error for o in outcomes if o.error)
+
+    threads = [
+        threading.Thread(target=connector, args=(ids, range(1000, 1003))),
+        threading.Thread(target=connector, args=(ids[::-1], range(2000, 2003))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with Session(engine) as session:
+        deals = session.exec(select(Deal)).all()
+        events = [e for e in crud.list_changes(session, limit=1000) if e.entity == "deal"]
+    assert len(deals) == 30
+    # Every write changed the amount, so each of the 6 batches wrote an event per deal.
+    assert len(events) == 6 * 30 and len({e.id for e in events}) == len(events)
+    assert {float(d.amount or 0) for d in deals} <= {1002.0, 2002.0}
+    assert all(d.version == 6 for d in deals)  # created (1), then 5 updates
