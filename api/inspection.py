@@ -19,7 +19,7 @@ from api.flows import quotas, risk_config
 from extract.types import Framework
 from models import crud
 from models.crud.bulk_state import deal_states as deal_states_bulk
-from models.crud.review_data import adherence_evidence
+from models.crud.review_data import adherence_evidence, forecast_data
 from models.crud.review_data import review_data as crud_review_data
 from models.crud.state_queries import deal_states as deal_states_by_id
 from models.enums import Role
@@ -146,8 +146,12 @@ def forecast(
     """Forecast a period: weighted pipeline by category, risk-adjusted, coverage, slipped deals."""
     config = risk_config(session)
     span: Period = parse_period(period)
-    states = deal_states(session, owner_ids=owner_ids)
-    scores = {s.id: score_deal(s, now=now, config=config).score for s in states}
+    # Stored scores where they hold; only stale deals are scored, from their full state.
+    data = forecast_data(session, owner_ids=owner_ids, now=now)
+    states = data.states
+    scores = {deal_id: risk.score for deal_id, risk in data.risks.items()}
+    for state in deal_states_bulk_ids(session, data.stale):
+        scores[state.id] = score_deal(state, now=now, config=config).score
     currencies = sorted({s.currency for s in states}) or ["USD"]
     quota = quotas(session).get(team, {}).get(span.label)
     return {

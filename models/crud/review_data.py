@@ -9,7 +9,7 @@ missing or stale are listed for the caller to score from their full state.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ from models.enums import CallStatus, NextStepStatus
 from models.tables import Call, Deal, DealStageHistory, NextStep
 from signals.types import DealState, MethodologyEvidence, RiskScore
 
-__all__ = ["ReviewData", "adherence_evidence", "review_data"]
+__all__ = ["ReviewData", "adherence_evidence", "forecast_data", "review_data"]
 
 _OPEN_STEPS = (NextStepStatus.SUGGESTED, NextStepStatus.ACCEPTED, NextStepStatus.EDITED)
 
@@ -30,7 +30,7 @@ _OPEN_STEPS = (NextStepStatus.SUGGESTED, NextStepStatus.ACCEPTED, NextStepStatus
 class ReviewData:
     """The team's deals for a review, with the risk of each open one that is still fresh."""
 
-    states: list[DealState]  # deal fields, the window's stage changes and due next steps only
+    states: list[DealState]  # deal fields and only the evidence the caller reads
     risks: dict[str, RiskScore]  # open deals whose stored risk holds at `now`, by deal id
     stale: list[int]  # open deals to score from their full state (never scored, or stale)
 
@@ -62,18 +62,36 @@ def review_data(
         "stage_changes": state_queries.stage_changes(session, scope, in_week),
         "next_steps": state_queries.next_steps(session, scope, due_soon),
     }
-    states, risks, stale = [], {}, []
-    for r in rows:
-        state = state_queries.state_from_row(r, evidence, {})
-        states.append(state)
+    states = [state_queries.state_from_row(r, evidence, {}) for r in rows]
+    risks, stale = _stored(rows, states, now)
+    return ReviewData(states, risks, stale)
+
+
+def _stored(
+    rows: Sequence[Any], states: Sequence[DealState], now: dt.datetime
+) -> tuple[dict[str, RiskScore], list[int]]:
+    """Split open deals into those whose stored risk holds at `now` (with it) and the stale ones."""
+    risks: dict[str, RiskScore] = {}
+    stale: list[int] = []
+    for r, state in zip(rows, states, strict=True):
         if state.stage.is_closed:
             continue
-        fresh = r.risk_score is not None and r.risk_fresh_until is not None and r.risk_fresh_until > now
-        if fresh:
+        if r.risk_score is not None and r.risk_fresh_until is not None and r.risk_fresh_until > now:
             risks[state.id] = RiskScore.from_stored(r.risk_score, r.risk_level, r.risk_factors or [])
         else:
             stale.append(r.id)
-    return ReviewData(states, risks, stale)
+    return risks, stale
+
+
+def forecast_data(session: Session, *, owner_ids: Collection[int] | None, now: dt.datetime) -> ReviewData:
+    """Read the owners' deals (all when None) with their close-date changes, for a forecast,
+    and each open deal's stored risk where it holds at `now`."""
+    d = state_queries.table(Deal).c
+    scope = state_queries.deal_scope(owner_ids)
+    risk = (d.risk_score, d.risk_level, d.risk_factors, d.risk_fresh_until)
+    rows = state_queries.deal_rows(session, d.id.in_(scope), *risk)
+    states = state_queries.build_states(session, rows, scope, full=False)
+    return ReviewData(states, *_stored(rows, states, now))
 
 
 def adherence_evidence(

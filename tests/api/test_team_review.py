@@ -14,15 +14,17 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from api.flows import rescore_pipeline, risk_config
-from api.inspection import methodology_adherence, team_of, team_review_and_states
+from api.inspection import forecast, methodology_adherence, team_of, team_review_and_states, to_json
 from extract.types import Framework
 from models.crud import state_queries
 from models.crud.review_data import adherence_evidence
 from models.db import make_engine, migrate
 from models.enums import NextStepStatus, ObjectionStatus
 from models.tables import Deal, DealStageHistory, NextStep, Objection
-from signals.periods import week_of
+from signals.forecast import slipped_deals, weighted_pipeline
+from signals.periods import quarter_of, week_of
 from signals.review import weekly_review
+from signals.risk import score_deal
 from tests.ui.seed import add_deals, make_org, score_all
 
 
@@ -127,3 +129,21 @@ def test_adherence_reads_the_same_evidence_as_full_states(seeded) -> None:
         session, members=team_of(session, org.managers[0]), framework=Framework.MEDDICC
     )
     assert result["team"] is not None and result["reps"]
+
+
+def test_forecast_from_stored_scores_equals_scoring_every_deal(seeded) -> None:
+    session, org = seeded
+    now = dt.datetime.now(dt.UTC)
+    _make_stale(session, now)
+    config = risk_config(session)
+    period = quarter_of(now.date())
+    for owners in (None, [r.id for r in org.reps[:3]]):
+        states = state_queries.deal_states(session, owner_ids=owners)
+        scores = {s.id: score_deal(s, now=now, config=config).score for s in states}
+        expected = [
+            to_json(weighted_pipeline(states, config=config, scores=scores, period=period, currency="USD")),
+            to_json(slipped_deals(states, period=period)),
+        ]
+        got = forecast(session, owner_ids=owners, period=period.label, now=now)
+        assert [got["pipeline"][0], got["slipped"]] == expected
+        assert expected[0]["adjusted"] != expected[0]["weighted"]  # the scores weigh in
