@@ -6,10 +6,12 @@ in the thread pool, and each such hop costs more than the lookup itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import Depends, Path, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import make_transient_to_detached
@@ -51,10 +53,30 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 EnginesDep = Annotated[Engines, Depends(get_engines)]
 
 
-def get_db(engine: EngineDep) -> Iterator[Session]:
+class RequestSession(Session):
+    """A request's session; `info[USED_DATABASE]` tells whether it ever took a connection."""
+
+
+USED_DATABASE = "used_database"
+
+
+@sa.event.listens_for(RequestSession, "after_begin")
+def _note_connection(session: Session, _transaction: Any, _connection: Any) -> None:
+    session.info[USED_DATABASE] = True
+
+
+async def get_db(engine: EngineDep) -> AsyncIterator[Session]:
     """Yield a session for one request."""
-    with Session(engine) as session:
+    session = RequestSession(engine)
+    try:
         yield session
+    finally:
+        # Closing returns the connection (a rollback: I/O), so it leaves the event loop; a session
+        # that never took one (a cached deal read) closes here, without a thread-pool hop.
+        if session.info.get(USED_DATABASE):
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_db)]
@@ -71,7 +93,7 @@ ReadCachesDep = Annotated[ReadCaches, Depends(get_read_caches)]
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def get_current_user(
+async def get_current_user(
     request: Request,
     session: SessionDep,
     caches: ReadCachesDep,
@@ -86,12 +108,14 @@ def get_current_user(
         )
     digest = crud.hash_api_key(credentials.credentials)
     hit = caches.keys.get(digest)
-    if hit is not None:
+    if hit is not None:  # no I/O: answered on the event loop
         api_key_id = hit.api_key_id
         # A copy in this request's session, as session.get would give, without the query.
         user = session.merge(hit.user, load=False)
-    else:
-        api_key_id, user = _look_up_key(session, caches.keys, credentials.credentials, digest)
+    else:  # the lookup queries the database: off the event loop
+        api_key_id, user = await run_in_threadpool(
+            _look_up_key, session, caches.keys, credentials.credentials, digest
+        )
     request.state.api_key_id = api_key_id  # Idempotency-Key records are scoped to the key
     return user
 

@@ -1,7 +1,7 @@
 """API under load, as users run it: `dealsignal serve` on loopback, wrk as the load generator.
 
     python bench/api_bench.py [--deals 100000] [--seconds 10] [--connections 8 32] [--repeat 1]
-                              [--database-template var/bench-100k.db]
+                              [--database-template var/bench-100k.db] [--requests deal_read ...]
 
 Fills a fresh SQLite database with the synthetic pipeline of bench/signals_bench.py (or copies
 `--database-template`, filling it first when it does not exist: the fill takes minutes), starts
@@ -11,6 +11,8 @@ count in turn and `--repeat` times over:
     p99 <= 50 ms). The server caches deal views per version, so the first pass over the ids is
     colder than the next ones; each pass is reported.
   - GET /v1/deals?limit=50&cursor=... (random pages over all deals): p50/p95 (target p95 <= 100 ms).
+Each run also reports the server's CPU time per request (its processes' user + system time over
+the requests served): on a machine shared with other work, a steadier figure than req/s.
 Prints a table and writes bench/out/api.json. Loopback only; bounded in time.
 """
 
@@ -166,30 +168,49 @@ def _serve(folder: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
         )
 
 
-def _measure(folder: Path, key: str, port: int, args: argparse.Namespace) -> list[dict[str, Any]]:
+def _cpu_seconds(server_pid: int) -> float:
+    """CPU time (user + system) used so far by the server and its worker processes (Linux)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if server_pid in (pid, ppid):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _measure(
+    folder: Path, key: str, server: subprocess.Popen[bytes], port: int, args: argparse.Namespace
+) -> list[dict[str, Any]]:
     deal_paths = [f"/v1/deals/{n}" for n in range(1, args.deals + 1, max(1, args.deals // 5000))]
     page_paths = [
         f"/v1/deals?limit=50&cursor={_cursor(n)}"
         for n in range(0, args.deals - 50, max(1, args.deals // 2000))
     ]
+    requests = {"deal_read": deal_paths, "deal_list_page": page_paths}
     runs = []
     for repeat in range(args.repeat):
         for connections in args.connections:
-            for name, paths in (("deal_read", deal_paths), ("deal_list_page", page_paths)):
-                result = _wrk(folder, name, paths, key, port, connections, args.seconds)
-                runs.append({"pass": repeat + 1, **result})
+            for name in args.requests:
+                cpu = _cpu_seconds(server.pid)
+                result = _wrk(folder, name, requests[name], key, port, connections, args.seconds)
+                # Server CPU per request: less at the mercy of other load on the machine than req/s.
+                cpu_ms = (_cpu_seconds(server.pid) - cpu) * 1000 / max(1, result["requests"])
+                runs.append({"pass": repeat + 1, **result, "server_cpu_ms_per_request": round(cpu_ms, 3)})
                 print(_row(runs[-1]), flush=True)
     return runs
 
 
-HEADER = "pass request          conns    req/s   p50 ms   p95 ms   p99 ms  errors"
+HEADER = "pass request          conns    req/s   p50 ms   p95 ms   p99 ms  errors  cpu ms/req"
 
 
 def _row(r: dict[str, Any]) -> str:
+    head = f"{r['pass']:>4} {r['request']:<16} {r['connections']:>5} {r['rps']:>8.0f}"
     latency = f"{r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f}"
-    return (
-        f"{r['pass']:>4} {r['request']:<16} {r['connections']:>5} {r['rps']:>8.0f} {latency} {r['errors']:>7}"
-    )
+    return f"{head} {latency} {r['errors']:>7} {r['server_cpu_ms_per_request']:>11.2f}"
 
 
 def main() -> None:
@@ -200,6 +221,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--repeat", type=int, default=1, help="passes over every connection count")
+    parser.add_argument(
+        "--requests",
+        nargs="+",
+        choices=("deal_read", "deal_list_page"),
+        default=["deal_read", "deal_list_page"],
+    )
     parser.add_argument("--workers", type=int, default=2, help="server processes (the machine has 2 cores)")
     parser.add_argument("--database-template", type=Path, help="filled database to copy (made if missing)")
     args = parser.parse_args()
@@ -212,7 +239,7 @@ def main() -> None:
     try:
         _wait(f"http://127.0.0.1:{port}/healthz", server, folder / "server.log")
         print(HEADER)
-        runs = _measure(folder, key, port, args)
+        runs = _measure(folder, key, server, port, args)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
