@@ -56,6 +56,7 @@ def _prefetch(session: Session, records: Sequence[tuple[str, CrmDealUpsert]]) ->
         .where(col(Deal.external_id).in_(external_ids))
         .order_by(col(Deal.external_id))
         .with_for_update()
+        .execution_options(populate_existing=True)
     ).all()
     owners = session.exec(select(User).where(col(User.email).in_(emails))).all()
     accounts = session.exec(select(Account).where(col(Account.name).in_(names))).all()
@@ -91,7 +92,8 @@ def _upsert_in_savepoint(
 
 
 def _reread(session: Session, external_id: str, account_name: str, known: Prefetched) -> None:
-    deal = session.exec(select(Deal).where(Deal.external_id == external_id).with_for_update()).first()
+    locked = select(Deal).where(Deal.external_id == external_id).with_for_update()
+    deal = session.exec(locked.execution_options(populate_existing=True)).first()
     if deal is not None:
         known.deals[external_id] = deal
     account = session.exec(select(Account).where(Account.name == clean_name(account_name))).first()

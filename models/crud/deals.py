@@ -117,8 +117,9 @@ def write_deal(
     owner = _owner(session, data.owner_email, known.owners if known else None)
     if known is not None:
         deal = known.deals.get(external_id)
-    else:  # locked: a concurrent writer waits instead of making our version stale
-        deal = session.exec(select(Deal).where(Deal.external_id == external_id).with_for_update()).first()
+    else:  # locked (and re-read): a concurrent writer waits instead of making our version stale
+        locked = select(Deal).where(Deal.external_id == external_id).with_for_update()
+        deal = session.exec(locked.execution_options(populate_existing=True)).first()
     if deal is not None and expected_version is not None and deal.version != expected_version:
         raise VersionConflictError(
             f"deal {external_id} is at version {deal.version}, not {expected_version}; re-read it and retry",
