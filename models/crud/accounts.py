@@ -41,11 +41,23 @@ def upsert_account(session: Session, *, name: str, known: dict[str, Account] | N
 
 
 def find_contact(
-    session: Session, *, account: Account, name: str, email: str | None = None
+    session: Session,
+    *,
+    account: Account,
+    name: str,
+    email: str | None = None,
+    known: dict[str, Contact] | None = None,
 ) -> Contact | None:
-    """Find a contact by email, else by name (case-insensitive) within `account`."""
+    """Find a contact by email, else by name (case-insensitive) within `account`.
+
+    `known`: contacts already read, by email (a bulk upsert's); absent there means no such email.
+    """
     if email:
-        by_email = session.exec(select(Contact).where(Contact.email == email.strip().lower())).first()
+        address = email.strip().lower()
+        if known is not None:
+            by_email = known.get(address)
+        else:
+            by_email = session.exec(select(Contact).where(Contact.email == address)).first()
         if by_email is not None:
             return by_email
     statement = select(Contact).where(
@@ -64,6 +76,7 @@ def upsert_contact(
     email: str | None = None,
     title: str | None = None,
     authoritative: bool = False,
+    known: dict[str, Contact] | None = None,
 ) -> Contact:
     """Get or create a contact (by email, else name within the account); fill in missing fields.
 
@@ -72,11 +85,13 @@ def upsert_contact(
     assert account.id is not None
     email = email.strip().lower() if email else None
     clean_name = " ".join(name.split())
-    contact = find_contact(session, account=account, name=name, email=email)
+    contact = find_contact(session, account=account, name=name, email=email, known=known)
     if contact is None:
         contact = Contact(account_id=account.id, name=clean_name, email=email, title=title)
         session.add(contact)
         session.flush()
+        if known is not None and email:
+            known[email] = contact
         _record_contact_change(session, contact, account, "created", None)
         return contact
     incoming: dict[str, Any] = {"title": title} if title else {}
@@ -93,6 +108,8 @@ def upsert_contact(
         contact.sqlmodel_update({field: new for field, (_old, new) in changes.items()})
         session.flush()
         _record_contact_change(session, contact, account, "updated", changes)
+    if known is not None and contact.email:  # a namesake may just have been given this address
+        known[contact.email] = contact
     return contact
 
 

@@ -21,7 +21,7 @@ from models.crud.changes import begin_for_savepoints, savepoint
 from models.crud.deals import Prefetched, write_deal
 from models.errors import NotFoundError, VersionConflictError
 from models.schemas import CrmDealUpsert
-from models.tables import Account, Deal, User
+from models.tables import Account, Contact, Deal, Stakeholder, User
 
 
 @dataclass(frozen=True)
@@ -60,10 +60,16 @@ def _prefetch(session: Session, records: Sequence[tuple[str, CrmDealUpsert]]) ->
     ).all()
     owners = session.exec(select(User).where(col(User.email).in_(emails))).all()
     accounts = session.exec(select(Account).where(col(Account.name).in_(names))).all()
+    addresses = {c.email.strip().lower() for _, data in records for c in data.contacts if c.email}
+    contacts = session.exec(select(Contact).where(col(Contact.email).in_(addresses))).all()
+    deal_ids = [deal.id for deal in deals]
+    stakeholders = session.exec(select(Stakeholder).where(col(Stakeholder.deal_id).in_(deal_ids))).all()
     return Prefetched(
         owners={user.email: user for user in owners},
         deals={deal.external_id: deal for deal in deals},
         accounts={account.name: account for account in accounts},
+        contacts={contact.email: contact for contact in contacts if contact.email},
+        stakeholders={(s.deal_id, s.contact_id): s for s in stakeholders},
     )
 
 
@@ -81,7 +87,7 @@ def _upsert_in_savepoint(
                 reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "a constraint"
                 return BulkOutcome(error=f"the database refused the record: {reason}")
             # A concurrent request created the same deal, account or contact first: read them again.
-            _reread(session, external_id, data.account, known)
+            _reread(session, external_id, data, known)
         except (NotFoundError, VersionConflictError) as exc:
             known.forget_unsaved()
             return BulkOutcome(error=str(exc))
@@ -91,11 +97,18 @@ def _upsert_in_savepoint(
     raise AssertionError("unreachable")
 
 
-def _reread(session: Session, external_id: str, account_name: str, known: Prefetched) -> None:
+def _reread(session: Session, external_id: str, data: CrmDealUpsert, known: Prefetched) -> None:
+    """Read again what a concurrent request may have created since the prefetch."""
     locked = select(Deal).where(Deal.external_id == external_id).with_for_update()
     deal = session.exec(locked.execution_options(populate_existing=True)).first()
     if deal is not None:
         known.deals[external_id] = deal
-    account = session.exec(select(Account).where(Account.name == clean_name(account_name))).first()
+    account = session.exec(select(Account).where(Account.name == clean_name(data.account))).first()
     if account is not None:
         known.accounts[account.name] = account
+    addresses = [c.email.strip().lower() for c in data.contacts if c.email]
+    for contact in session.exec(select(Contact).where(col(Contact.email).in_(addresses))).all():
+        known.contacts[contact.email or ""] = contact
+    if deal is not None:
+        for row in session.exec(select(Stakeholder).where(Stakeholder.deal_id == deal.id)).all():
+            known.stakeholders[(row.deal_id, row.contact_id)] = row

@@ -17,7 +17,7 @@ from models.enums import ChangeEntity, CloseDateSource
 from models.errors import NotFoundError, VersionConflictError
 from models.schemas import CrmDealUpsert
 from models.sqltypes import utcnow
-from models.tables import Account, Deal, DealCloseDateHistory, DealStageHistory, Stakeholder, User
+from models.tables import Account, Contact, Deal, DealCloseDateHistory, DealStageHistory, Stakeholder, User
 from signals.stages import parse_stage
 
 CRM_FIELDS = ("name", "account_id", "owner_id", "stage", "amount", "currency", "close_date")
@@ -97,10 +97,18 @@ class Prefetched:
     owners: dict[str, User]
     deals: dict[str, Deal]
     accounts: dict[str, Account]
+    contacts: dict[str, Contact]  # by email
+    stakeholders: dict[tuple[int, int], Stakeholder]  # by (deal id, contact id)
 
     def forget_unsaved(self) -> None:
         """Drop rows a rolled-back record created (they were never stored)."""
-        for known in (self.deals, self.accounts):
+        tables: tuple[dict[Any, Any], ...] = (
+            self.deals,
+            self.accounts,
+            self.contacts,
+            self.stakeholders,
+        )
+        for known in tables:
             for key in [key for key, row in known.items() if not sa.inspect(row).persistent]:
                 del known[key]
 
@@ -135,7 +143,7 @@ def write_deal(
     else:
         changes = _apply_crm_fields(session, deal=deal, data=data, owner=owner, account_id=account.id)
     _record_history(session, deal=deal, changes=changes, by_user_id=by_user.id if by_user else None)
-    if _add_contacts(session, deal=deal, account=account, data=data):
+    if _add_contacts(session, deal=deal, account=account, data=data, known=known):
         changes["stakeholders"] = "added"
     if changes and not created:
         bump_version(session, deal=deal, expected_version=expected_version)
@@ -219,27 +227,50 @@ def _record_history(session: Session, *, deal: Deal, changes: dict[str, Any], by
         )
 
 
-def _add_contacts(session: Session, *, deal: Deal, account: Any, data: CrmDealUpsert) -> bool:
+def _add_contacts(
+    session: Session, *, deal: Deal, account: Account, data: CrmDealUpsert, known: Prefetched | None
+) -> bool:
     added = False
     for contact_in in data.contacts:
         contact = upsert_contact(
-            session, account=account, name=contact_in.name, email=contact_in.email, title=contact_in.title
+            session,
+            account=account,
+            name=contact_in.name,
+            email=contact_in.email,
+            title=contact_in.title,
+            known=known.contacts if known else None,
         )
-        added |= ensure_stakeholder(session, deal=deal, contact_id=contact.id) is not None
+        stakeholders = known.stakeholders if known else None
+        added |= ensure_stakeholder(session, deal=deal, contact_id=contact.id, known=stakeholders) is not None
     return added
 
 
-def ensure_stakeholder(session: Session, *, deal: Deal, contact_id: int | None) -> Stakeholder | None:
-    """Add the contact to the deal's stakeholders; return the new row, or None if already there."""
+def ensure_stakeholder(
+    session: Session,
+    *,
+    deal: Deal,
+    contact_id: int | None,
+    known: dict[tuple[int, int], Stakeholder] | None = None,
+) -> Stakeholder | None:
+    """Add the contact to the deal's stakeholders; return the new row, or None if already there.
+
+    `known`: the deals' stakeholders already read (a bulk upsert's); absent there means absent.
+    """
     assert contact_id is not None
-    existing = session.exec(
-        select(Stakeholder).where(Stakeholder.deal_id == deal.id, Stakeholder.contact_id == contact_id)
-    ).first()
+    key = (_id(deal), contact_id)
+    if known is not None:
+        existing = known.get(key)
+    else:
+        existing = session.exec(
+            select(Stakeholder).where(Stakeholder.deal_id == deal.id, Stakeholder.contact_id == contact_id)
+        ).first()
     if existing is not None:
         return None
-    stakeholder = Stakeholder(deal_id=_id(deal), contact_id=contact_id)
+    stakeholder = Stakeholder(deal_id=key[0], contact_id=contact_id)
     session.add(stakeholder)
     session.flush()
+    if known is not None:
+        known[key] = stakeholder
     return stakeholder
 
 

@@ -225,3 +225,51 @@ def test_concurrent_bulks_over_the_same_deals_lose_nothing(engine: Engine) -> No
     assert len(events) == 6 * 30 and len({e.id for e in events}) == len(events)
     assert {float(d.amount or 0) for d in deals} <= {1002.0, 2002.0}
     assert all(d.version == 6 for d in deals)  # created (1), then 5 updates
+
+
+def _install_stakeholder_tripwire(engine: Engine, external_id: str) -> None:
+    """Refuse stakeholders of one deal: its record fails after its new contact was written."""
+    check = f"(SELECT external_id FROM deals WHERE id = NEW.deal_id) = '{external_id}'"
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql(
+                f"CREATE TRIGGER no_bad BEFORE INSERT ON stakeholders WHEN {check} "
+                "BEGIN SELECT RAISE(ABORT, 'stakeholder refused'); END"
+            )
+            return
+        connection.exec_driver_sql(
+            "CREATE FUNCTION no_bad() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF {check} THEN RAISE EXCEPTION 'stakeholder refused' USING ERRCODE = 'check_violation'; "
+            "END IF; RETURN NEW; END $$"
+        )
+        connection.exec_driver_sql(
+            "CREATE TRIGGER no_bad BEFORE INSERT ON stakeholders FOR EACH ROW EXECUTE FUNCTION no_bad()"
+        )
+
+
+def test_rows_of_a_failed_record_are_not_reused_by_later_records(engine: Engine) -> None:
+    """The bulk reads owners, accounts, contacts and stakeholders once; a rolled-back record's new
+    rows must leave those maps, or a later record would point at rows that were never stored."""
+    _install_stakeholder_tripwire(engine, "BAD-2")
+    shared = [{"name": "Nia Okafor", "email": "nia@newco.example", "title": "CFO"}]
+    with Session(engine) as session:
+        make_user(session)
+        outcomes = upsert_deals_from_crm(
+            session,
+            records=[
+                _record("BAD-2", account="Newco", contacts=shared),
+                _record("GOOD-3", account="Newco", contacts=shared),
+            ],
+        )
+        assert "stakeholder refused" in (outcomes[0].error or "") and outcomes[1].error is None
+        good = outcomes[1].deal
+        assert good is not None
+        nia = session.exec(select(Contact).where(Contact.email == "nia@newco.example")).one()
+        newco = session.exec(select(Account).where(Account.name == "Newco")).one()
+        assert nia.account_id == newco.id
+        assert (
+            session.exec(select(Stakeholder).where(Stakeholder.deal_id == good.id)).one().contact_id == nia.id
+        )
+        assert session.exec(select(Deal).where(Deal.external_id == "BAD-2")).first() is None
+        contact_events = [e for e in crud.list_changes(session) if e.entity == "contact"]
+        assert [(e.type, e.entity_id) for e in contact_events] == [("created", nia.id)]
