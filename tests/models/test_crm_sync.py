@@ -20,22 +20,23 @@ from tests.models.factories import deal_body, insights, make_deal, make_user, tr
 BOOM = "boom@wrecker.example"
 
 
-def _install_contact_tripwire(engine: Engine) -> None:
-    """Make the database itself refuse one contact address: a failure half-way through a record."""
+def _install_tripwire(engine: Engine, table: str, condition: str, message: str) -> None:
+    """Make the database itself refuse some inserts into `table`: a failure half-way through a record."""
     with engine.begin() as connection:
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql(
-                f"CREATE TRIGGER no_boom BEFORE INSERT ON contacts WHEN NEW.email = '{BOOM}' "
-                "BEGIN SELECT RAISE(ABORT, 'contact refused'); END"
+                f"CREATE TRIGGER trip_{table} BEFORE INSERT ON {table} WHEN {condition} "
+                f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
             )
             return
         connection.exec_driver_sql(
-            "CREATE FUNCTION no_boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            f"IF NEW.email = '{BOOM}' THEN RAISE EXCEPTION 'contact refused' "
-            "USING ERRCODE = 'check_violation'; END IF; RETURN NEW; END $$"
+            f"CREATE FUNCTION trip_{table}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF {condition} THEN RAISE EXCEPTION '{message}' USING ERRCODE = 'check_violation'; "
+            "END IF; RETURN NEW; END $$"
         )
         connection.exec_driver_sql(
-            "CREATE TRIGGER no_boom BEFORE INSERT ON contacts FOR EACH ROW EXECUTE FUNCTION no_boom()"
+            f"CREATE TRIGGER trip_{table} BEFORE INSERT ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION trip_{table}()"
         )
 
 
@@ -48,7 +49,7 @@ def _count(session: Session, table: Any, *where: Any) -> int:
 
 
 def test_a_record_failing_half_way_writes_nothing_and_the_rest_commit_once(engine: Engine) -> None:
-    _install_contact_tripwire(engine)
+    _install_tripwire(engine, "contacts", f"NEW.email = '{BOOM}'", "contact refused")
     with Session(engine) as session:
         make_user(session)
         make_deal(session, external_id="OLD-1")
@@ -227,30 +228,11 @@ def test_concurrent_bulks_over_the_same_deals_lose_nothing(engine: Engine) -> No
     assert all(d.version == 6 for d in deals)  # created (1), then 5 updates
 
 
-def _install_stakeholder_tripwire(engine: Engine, external_id: str) -> None:
-    """Refuse stakeholders of one deal: its record fails after its new contact was written."""
-    check = f"(SELECT external_id FROM deals WHERE id = NEW.deal_id) = '{external_id}'"
-    with engine.begin() as connection:
-        if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql(
-                f"CREATE TRIGGER no_bad BEFORE INSERT ON stakeholders WHEN {check} "
-                "BEGIN SELECT RAISE(ABORT, 'stakeholder refused'); END"
-            )
-            return
-        connection.exec_driver_sql(
-            "CREATE FUNCTION no_bad() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            f"IF {check} THEN RAISE EXCEPTION 'stakeholder refused' USING ERRCODE = 'check_violation'; "
-            "END IF; RETURN NEW; END $$"
-        )
-        connection.exec_driver_sql(
-            "CREATE TRIGGER no_bad BEFORE INSERT ON stakeholders FOR EACH ROW EXECUTE FUNCTION no_bad()"
-        )
-
-
 def test_rows_of_a_failed_record_are_not_reused_by_later_records(engine: Engine) -> None:
     """The bulk reads owners, accounts, contacts and stakeholders once; a rolled-back record's new
     rows must leave those maps, or a later record would point at rows that were never stored."""
-    _install_stakeholder_tripwire(engine, "BAD-2")
+    bad_deal = "(SELECT external_id FROM deals WHERE id = NEW.deal_id) = 'BAD-2'"
+    _install_tripwire(engine, "stakeholders", bad_deal, "stakeholder refused")  # after its new contact
     shared = [{"name": "Nia Okafor", "email": "nia@newco.example", "title": "CFO"}]
     with Session(engine) as session:
         make_user(session)
