@@ -66,10 +66,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--utterances", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--quantize", action="store_true", help="int8 encoder (faster, slightly different)")
+    ap.add_argument("--float", action="store_true", help="float encoder instead of the default int8")
     args = ap.parse_args()
     start = time.perf_counter()
-    analyzer = Analyzer.load(ExtractOptions(threads=args.threads, quantize=args.quantize))
+    analyzer = Analyzer.load(ExtractOptions(threads=args.threads, quantize=not args.float))
     load_s = time.perf_counter() - start
     transcript = make_transcript(args.utterances)
     analyzer.analyze(make_transcript(20))  # warm-up
@@ -81,7 +81,7 @@ def main() -> None:
     result = {
         "utterances": args.utterances,
         "threads": args.threads,
-        "quantize": args.quantize,
+        "quantize": not args.float,
         "load_average_1m": round(os.getloadavg()[0], 2),
         "load_s": round(load_s, 2),
         "analyze_s_median": round(sorted(runs)[1], 2),

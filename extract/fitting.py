@@ -21,23 +21,37 @@ def _lr(c: float, balanced: bool) -> LogisticRegression:
 
 
 def fit_binary(
-    name: str, x: NDArray[np.float32], y: NDArray[np.int64], groups: NDArray[np.int64], c: float
+    name: str,
+    x: NDArray[np.float32],
+    y: NDArray[np.int64],
+    groups: NDArray[np.int64],
+    c: float | tuple[float, ...],
 ) -> tuple[LinearHead, float]:
     """Fit a binary head; calibrate on out-of-fold scores; pick the F1-best threshold.
+
+    Args:
+        c: the inverse regularisation strength, or several: the one with the best
+            out-of-fold F1 is kept (ties go to the stronger regularisation).
 
     Returns:
         The head and its out-of-fold F1 at the chosen threshold.
     """
-    oof = np.zeros(len(y))
-    for tr, te in _folds(groups).split(x, y, groups):
-        if y[tr].sum() == 0:
-            continue
-        oof[te] = _lr(c, True).fit(x[tr], y[tr]).decision_function(x[te])
-    platt = LogisticRegression(C=1e4, max_iter=1000).fit(oof.reshape(-1, 1), y)
-    a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
-    prob = 1.0 / (1.0 + np.exp(-(a * oof + b)))
-    threshold, f1 = best_threshold(prob, y)
-    full = _lr(c, True).fit(x, y)
+    best: tuple[float, float, float, float, float] | None = None  # f1, -c, threshold, a, b
+    for value in sorted(c) if isinstance(c, tuple) else (c,):
+        oof = np.zeros(len(y))
+        for tr, te in _folds(groups).split(x, y, groups):
+            if y[tr].sum() == 0:
+                continue
+            oof[te] = _lr(value, True).fit(x[tr], y[tr]).decision_function(x[te])
+        platt = LogisticRegression(C=1e4, max_iter=1000).fit(oof.reshape(-1, 1), y)
+        a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+        prob = 1.0 / (1.0 + np.exp(-(a * oof + b)))
+        threshold, f1 = best_threshold(prob, y)
+        if best is None or f1 > best[0] + 1e-9:
+            best = (f1, -value, threshold, a, b)
+    assert best is not None
+    f1, c_best, threshold, a, b = best[0], -best[1], best[2], best[3], best[4]
+    full = _lr(c_best, True).fit(x, y)
     head = LinearHead(
         name=name,
         classes=("no", "yes"),

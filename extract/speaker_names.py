@@ -12,9 +12,14 @@ from extract.features import UtteranceView
 
 GENERIC = re.compile(r"^(?:speaker|spk|speaker_)\s*_?\d+$|^unknown", re.I)
 _INTRO = re.compile(
-    r"\b(?:i'm|i am|this is|my name is|name's|it's|i'm here|here's)"
+    r"\b(?:i'm here|i'm|i am|this is|my name is|name's|it's|here's)"
     r"\s+(?:uh\s+|um\s+)?([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-]+)?)",
     re.I,
+)
+# "deb walsh here", "hi yeah deb walsh here i'm the it security manager"
+_HERE_TOO = re.compile(r"\bi'm here (?:too|as well)\s+([a-z][a-z'\-]+\s+[a-z][a-z'\-]+)", re.I)
+_HERE = re.compile(
+    r"^(?:(?:hi|hey|hello|yeah|yes|um|uh|so|and|oh)\s+)*([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-]+)?)\s+here\b", re.I
 )
 _ASKED = re.compile(r"\b(?:is this|am i speaking with|are you)\s+([a-z][a-z'\-]+)\b", re.I)
 _NOT_NAMES = re.compile(
@@ -33,8 +38,11 @@ def name_speakers(views: list[UtteranceView], docs: list[Doc]) -> dict[str, str]
     for i, (v, doc) in enumerate(zip(views[:25], docs[:25], strict=False)):
         if not GENERIC.match(v.speaker):
             continue
-        for m in _INTRO.finditer(v.clean):
-            name = _name(m.group(1), doc)
+        found = [_name(m.group(1), doc) for m in _INTRO.finditer(v.clean)]
+        # "deb walsh here": a first and last name before "here" (the tagger often calls "deb" an adjective)
+        found += [_name(m.group(1), doc, loose=True) for m in _HERE.finditer(v.clean) if " " in m.group(1)]
+        found += [_name(m.group(1), doc, loose=True) for m in _HERE_TOO.finditer(v.clean)]
+        for name in found:
             if name and len(name) > len(names.get(v.speaker, "")):
                 names[v.speaker] = name
         asked = _ASKED.search(v.clean)
@@ -47,18 +55,19 @@ def name_speakers(views: list[UtteranceView], docs: list[Doc]) -> dict[str, str]
     return names
 
 
-def _name(candidate: str, doc: Doc) -> str | None:
+def _name(candidate: str, doc: Doc, loose: bool = False) -> str | None:
     words = candidate.split()
     kept: list[str] = []
     for w in words:
-        if _NOT_NAMES.match(w) or not _proper(w, doc):
+        if _NOT_NAMES.match(w) or not _proper(w, doc, loose):
             break
         kept.append(w)
     return " ".join(kept) or None
 
 
-def _proper(word: str, doc: Doc) -> bool:
+def _proper(word: str, doc: Doc, loose: bool = False) -> bool:
+    tags = {"NNP", "NNPS", "NN", "NNS", "FW"} | ({"JJ"} if loose else set())
     for tok in doc:
         if tok.lower_ == word.lower():
-            return tok.tag_ in {"NNP", "NNPS", "NN", "NNS", "FW"} or tok.ent_type_ == "PERSON"
+            return tok.tag_ in tags or tok.ent_type_ == "PERSON"
     return False

@@ -51,12 +51,38 @@ def candidates(
         name = said.get(speaker, speaker)
         if side == "buyer" and not _GENERIC.match(name):
             people[speaker] = Person(name=name, on_call=True)
-    for v, doc in zip(views, docs, strict=True):
-        _collect(v, doc, people, reps)
+    for i, (v, doc) in enumerate(zip(views, docs, strict=True)):
+        asked = _decision_asked(views[i - 1] if i else None, v)
+        _collect(v, doc, people, reps, asked)
     return [p for p in _merge(people) if _keep(p)]
 
 
-def _collect(v: UtteranceView, doc: Doc, people: dict[str, Person], reps: set[str]) -> None:
+# a question about who decides or signs; the other side's answer names the holder
+_DECISION_QUESTION = re.compile(
+    r"\bwho(?:'s| is| else)?\b[^?.]{0,30}\b(?:sign|signs|signing|approv\w*|final (?:say|call|word|decision)|"
+    r"decid\w*|decision|budget|make[s]? the call|pull the trigger)",
+    re.I,
+)
+_ME = re.compile(
+    r"^(?:\W*(?:yeah|well|so|um|uh|oh|honestly|that's|that would be|that'd be|it's)\W*)*"
+    r"(?:me|i do|i am|myself)\b",
+    re.I,
+)
+
+
+def _decision_asked(prev: UtteranceView | None, v: UtteranceView) -> str | None:
+    """Return the role a question just before `v` asks about ("who signs off?" -> economic_buyer)."""
+    if prev is None or prev.speaker == v.speaker or prev.side == v.side != "unknown":
+        return None
+    m = _DECISION_QUESTION.search(prev.clean)
+    if m is None:
+        return None
+    return "economic_buyer" if re.search(r"sign|approv|budget", m.group(0), re.I) else "decision_maker"
+
+
+def _collect(
+    v: UtteranceView, doc: Doc, people: dict[str, Person], reps: set[str], asked: str | None = None
+) -> None:
     mentioned = [p for p in doc.spans["people"] if not _is_rep(p.text, reps) and not _GENERIC.match(p.text)]
     me = people.get(v.speaker)
     if me is not None:
@@ -74,13 +100,18 @@ def _collect(v: UtteranceView, doc: Doc, people: dict[str, Person], reps: set[st
     if me is not None and me.title is None:
         me.title = own_title(doc)
     for cue in doc.spans["authority"]:
-        owner = _cue_owner(doc, cue.start, holders, me)
+        owner = _cue_owner(doc, cue.start, holders, me, forward=cue.kb_id_ == "after")
         if owner is None:
             continue
         if cue.label_ == "none":
             owner.excluded |= owner is not me
         else:
             owner.cues.append(cue.label_)
+    if asked and not doc.spans["authority"]:
+        # "who signs off on this?" - "that'd be Marco, our COO" / "me"
+        answer = holders[min(holders)] if holders else me if me and _ME.search(v.clean) else None
+        if answer is not None:
+            answer.cues.append(asked)
 
 
 _OWN_TITLE = re.compile(
@@ -97,10 +128,19 @@ def own_title(doc: Doc) -> str | None:
     return None
 
 
-def _cue_owner(doc: Doc, at: int, holders: dict[int, Person], me: Person | None) -> Person | None:
+def _cue_owner(
+    doc: Doc, at: int, holders: dict[int, Person], me: Person | None, forward: bool = False
+) -> Person | None:
     """Who a cue is about: "I" just before it means the speaker, else the nearest person before it
-    in the same sentence (or after it, or the last one mentioned when a pronoun stands in)."""
+    in the same sentence (or after it, or the last one mentioned when a pronoun stands in).
+    A forward cue ("goes to", "run it by") names its holder after it: "it goes to Maria"."""
     sent = doc[at].sent
+    if forward:
+        ahead = [s for s in holders if at < s < min(sent.end, at + 8)]
+        if ahead:
+            return holders[min(ahead)]
+        pronoun = any(t.lower_ in {"her", "him", "them"} for t in doc[at : at + 4])  # "lands on her desk"
+        return holders[max(holders)] if pronoun and holders else None
     window = doc[max(sent.start, at - 5) : at]
     if me is not None and any(t.lower_ in {"i", "i'm", "me", "my", "myself"} for t in window):
         return me

@@ -1,7 +1,8 @@
 """`dealsignal_authority`: mark authority and role cues ("signs off", "final say", "owns the budget").
 
-Phrases live in patterns/authority.jsonl as {"label": role, "pattern": phrase}; matches are
-written to `doc.spans["authority"]` with the role as the span label.
+Phrases live in patterns/authority.jsonl as {"label": role, "pattern": phrase, "holder": "after"?};
+matches are written to `doc.spans["authority"]` with the role as the span label. Phrases whose
+holder follows them ("it goes to Maria", "I'd run it by our COO") carry `kb_id_ == "after"`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
 
 PATTERNS = Path(__file__).resolve().parent.parent / "patterns" / "authority.jsonl"
 
@@ -22,15 +24,19 @@ class AuthorityCues:
     def __init__(self, nlp: Language, patterns_path: Path = PATTERNS) -> None:
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         rows = [json.loads(line) for line in patterns_path.read_text().splitlines() if line.strip()]
-        by_label: dict[str, list[Doc]] = {}
+        by_key: dict[str, list[Doc]] = {}
         for row in rows:
-            by_label.setdefault(row["label"], []).append(nlp.make_doc(row["pattern"]))
-        for label in sorted(by_label):
-            self.matcher.add(label, by_label[label])
+            key = row["label"] + ("|after" if row.get("holder") == "after" else "")
+            by_key.setdefault(key, []).append(nlp.make_doc(row["pattern"]))
+        for key in sorted(by_key):
+            self.matcher.add(key, by_key[key])
 
     def __call__(self, doc: Doc) -> Doc:
-        spans = [Span(doc, s, e, label=mid) for mid, s, e in self.matcher(doc)]
-        doc.spans["authority"] = spans
+        spans = []
+        for key, start, end in self.matcher(doc):
+            label, _, holder = doc.vocab.strings[key].partition("|")
+            spans.append(Span(doc, start, end, label=label, kb_id=holder))
+        doc.spans["authority"] = filter_spans(spans)  # "sign off from" wins over "sign off"
         return doc
 
 

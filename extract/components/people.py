@@ -21,7 +21,7 @@ class PeopleLinker:
     """Attach TITLE entities to the nearest PERSON entity."""
 
     def __call__(self, doc: Doc) -> Doc:
-        people = [e for e in doc.ents if e.label_ == "PERSON"]
+        people = [s for s in (_trimmed(e) for e in doc.ents if e.label_ == "PERSON") if s is not None]
         titles = [e for e in doc.ents if e.label_ == "TITLE"]
         people += [s for s in (_proper_next_to(doc, t) for t in titles) if s is not None and _free(s, people)]
         people.sort(key=lambda s: s.start)
@@ -34,11 +34,50 @@ class PeopleLinker:
         return doc
 
 
+_NOT_NAME_WORDS = frozenset(
+    {
+        "hey",
+        "hi",
+        "hello",
+        "um",
+        "uh",
+        "oh",
+        "so",
+        "and",
+        "yeah",
+        "yes",
+        "thanks",
+        "okay",
+        "ok",
+        "well",
+        "dear",
+    }
+)
+
+
+def _trimmed(span: Span) -> Span | None:
+    """Drop greetings and fillers the NER glued to a name ("hey kevin osei" -> "kevin osei")."""
+    start, end = span.start, span.end
+    while start < end and span.doc[start].lower_ in _NOT_NAME_WORDS:
+        start += 1
+    while end > start and span.doc[end - 1].lower_ in _NOT_NAME_WORDS:
+        end -= 1
+    if start == end:
+        return None
+    return span if (start, end) == (span.start, span.end) else Span(span.doc, start, end, label="PERSON")
+
+
+_BRIDGE = frozenset({"our", "the", "my", "their"})
+_ASR_BRIDGE = _BRIDGE | {"is", "'s", "she", "he", "who", "was"}
+
+
 def _proper_next_to(doc: Doc, title: Span) -> Span | None:
     """Find a name the NER missed beside a title ("Elena, our CTO", "our cfo sarah chen")."""
+    # raw ASR text has no capitals, so "karen oduya she's our ceo" needs a wider bridge
+    bridge = _ASR_BRIDGE if doc.text == doc.text.lower() else _BRIDGE
     for start, step in ((title.end, 1), (title.start - 1, -1)):
         i = start
-        while 0 <= i < len(doc) and (doc[i].is_punct or doc[i].lower_ in {"our", "the", "my", "their"}):
+        while 0 <= i < len(doc) and (doc[i].is_punct or doc[i].lower_ in bridge):
             i += step
         j = i
         while 0 <= j < len(doc) and doc[j].tag_ in {"NNP", "NNPS"} and doc[j].ent_type_ != "TITLE":

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from extract.engine import NullEncoder
+from extract.fitting import fit_binary
 from extract.heads import load_heads
 from extract.training import train
 
@@ -29,3 +30,15 @@ def test_training_is_deterministic(tmp_path) -> None:
     for name, head in ha.heads.items():
         assert np.array_equal(head.coef, hb[name].coef)
     assert (tmp_path / "a" / "manifest.json").read_text() == (tmp_path / "b" / "manifest.json").read_text()
+
+
+def test_regularisation_grid_keeps_the_cross_validated_best() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(240, 12)).astype(np.float32)
+    y = (x[:, 0] + 0.3 * rng.normal(size=240) > 0.8).astype(np.int64)
+    groups = np.repeat(np.arange(6), 40)
+    scores = {c: fit_binary("h", x, y, groups, c)[1] for c in (0.01, 1.0)}
+    head, f1 = fit_binary("h", x, y, groups, (0.01, 1.0))
+    assert f1 == max(scores.values())
+    again, _ = fit_binary("h", x, y, groups, (1.0, 0.01))  # the grid's order does not matter
+    assert np.array_equal(head.coef, again.coef) and head.threshold == again.threshold

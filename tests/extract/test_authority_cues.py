@@ -1,0 +1,94 @@
+"""Who holds decision authority: cue direction, "who signs" answers, ASR names and titles."""
+
+from extract.speaker_names import name_speakers
+from tests.extract.conftest import make_call
+from transcribe.types import Side
+
+REP, BUYER = "Dana Ruiz", "Tom Becker"
+SIDES = {REP: Side.REP, BUYER: Side.BUYER}
+
+
+def _people(analyzer, lines, sides=SIDES):
+    ins = analyzer.analyze(make_call(lines, sides))
+    return {s.name.lower(): s for s in ins.stakeholders}
+
+
+def test_forward_cue_goes_to_the_person_after_it(rules_analyzer) -> None:
+    people = _people(
+        rules_analyzer,
+        [
+            (REP, "How does approval work on your side?"),
+            (BUYER, "Lena Park told me anything over fifty thousand goes to Marco Bellini before we sign."),
+            (REP, "Understood, thanks."),
+        ],
+    )
+    assert people["marco bellini"].role == "economic_buyer"
+    assert "lena park" not in people or people["lena park"].role != "economic_buyer"
+
+
+def test_who_signs_answer_names_the_holder(rules_analyzer) -> None:
+    people = _people(
+        rules_analyzer,
+        [
+            (REP, "Who signs off on this in the end?"),
+            (BUYER, "That would be Priya Shah."),
+            (REP, "Got it, thanks."),
+        ],
+    )
+    assert people["priya shah"].role == "economic_buyer"
+
+
+def test_question_answered_by_the_same_side_is_not_an_answer(rules_analyzer) -> None:
+    people = _people(
+        rules_analyzer,
+        [
+            (BUYER, "Who signs off on this in the end? I honestly don't know yet."),
+            (BUYER, "Priya Shah might know, she runs the project office and has been on every call."),
+            (REP, "Okay."),
+        ],
+    )
+    assert "priya shah" not in people or people["priya shah"].role not in ("economic_buyer", "decision_maker")
+
+
+def test_lowercase_asr_name_next_to_a_title(rules_analyzer) -> None:
+    sides = {"Speaker 1": Side.REP, "Speaker 2": Side.BUYER}
+    people = _people(
+        rules_analyzer,
+        [
+            ("Speaker 1", "and who makes the call on something like this"),
+            ("Speaker 2", "that'd be karen oduya she's our ceo anything over fifty k lands on her"),
+            ("Speaker 1", "okay got it"),
+        ],
+        sides,
+    )
+    karen = next(p for name, p in people.items() if "oduya" in name)
+    assert karen.title == "CEO" and karen.decision_maker
+
+
+def test_generic_title_patterns(rules_analyzer) -> None:
+    people = _people(
+        rules_analyzer,
+        [
+            (BUYER, "Ravi Shankar, our chief investment officer, has the final say."),
+            (BUYER, "Tony Russo, our fleet director, will want to see the numbers too."),
+        ],
+    )
+    ravi = people["ravi shankar"]
+    assert ravi.title == "chief investment officer" and ravi.decision_maker
+    assert people["tony russo"].title == "fleet director"
+
+
+def test_speaker_named_from_here_intro_and_greeting_trimmed(rules_analyzer) -> None:
+    call = make_call(
+        [
+            ("Speaker 1", "okay i think we're all here hi everyone"),
+            ("Speaker 2", "hi yeah deb walsh here i'm the it security manager"),
+            ("Speaker 3", "and i'm here too amir patel i'm the owner"),
+        ],
+        {"Speaker 1": Side.REP, "Speaker 2": Side.BUYER, "Speaker 3": Side.BUYER},
+    )
+    rep = rules_analyzer.represent(call)
+    said = name_speakers(rep.views, rep.docs)
+    assert said["Speaker 2"] == "deb walsh" and said["Speaker 3"] == "amir patel"
+    doc = rules_analyzer.nlp("hey kevin osei here from procurement")
+    assert [p.text for p in doc.spans["people"]] == ["kevin osei"]
