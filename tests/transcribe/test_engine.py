@@ -18,8 +18,26 @@ DATE = dt.date(2026, 3, 2)
 DANA = Participant("Dana Ruiz", Side.REP, "dana@acme.example")
 TOM = Participant("Tom Becker", Side.BUYER)
 # The synthetic call alternates rep and buyer, three turns each (fixtures/audio/make_recordings.sh).
-REP_LINES = ["from acme", "how many people", "proposal with pricing"]
-BUYER_LINES = ["happy to talk", "40 people", "annual billing"]
+REP_LINES = [
+    "Hi Tom, this is Dana from Acme. Thanks for making time today.",
+    "Great. How many people on your team would use it?",
+    "Understood. I will send you a proposal with pricing by Friday.",
+]
+BUYER_LINES = [
+    "Sure, happy to talk. We are looking for a better tool for our sales team.",
+    "About forty people. Our budget is fixed until the end of the quarter.",
+    "That works for me. Please include the price for annual billing.",
+]
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z']+", text.lower()) if len(w) > 3}
+
+
+def _share(line: str, text: str) -> float:
+    """The part of a line's content words that a speaker's text holds."""
+    words = _words(line)
+    return len(words & _words(text)) / len(words)
 
 
 def normalise(text: str) -> str:
@@ -34,12 +52,14 @@ def _by_speaker(transcript) -> dict[str, str]:
 
 
 def _assert_call_split(transcript, rep: str, buyer: str) -> None:
+    # Word-level, not exact phrases: tiny.en's wording of the synthetic voices varies with the
+    # CPU's int8 kernels, while what is tested here is who said each line.
     texts = _by_speaker(transcript)
     assert set(texts) == {rep, buyer}
-    for line in REP_LINES:
-        assert line in texts[rep] and line not in texts[buyer]
-    for line in BUYER_LINES:
-        assert line in texts[buyer] and line not in texts[rep]
+    for lines, mine, other in ((REP_LINES, rep, buyer), (BUYER_LINES, buyer, rep)):
+        for line in lines:
+            assert _share(line, texts[mine]) >= 0.5, (line, texts[mine])
+            assert _share(line, texts[mine]) > _share(line, texts[other]), (line, texts)
 
 
 def test_jfk_exact_text(engine, shared_audio: Path, references):
@@ -124,7 +144,7 @@ def test_compressed_and_telephone_formats(engine, audio_fixtures: Path, name: st
     transcript = engine.transcribe(audio_fixtures / name, date=DATE)
 
     text = " ".join(u.text for u in transcript.utterances).lower()
-    assert "proposal" in text and "billing" in text
+    assert _share(REP_LINES[2], text) >= 0.5 and _share(BUYER_LINES[2], text) >= 0.5, text
     assert len(transcript.participants) == 2
 
 
