@@ -14,7 +14,6 @@ from models.crud.calls import (
 )
 from models.crud.changes import list_changes, record_change
 from models.crud.deals import (
-    bump_version,
     change_deal_stage,
     ensure_stakeholder,
     get_deal,
@@ -37,6 +36,7 @@ from models.crud.users import (
     list_team,
     revoke_api_key,
 )
+from models.crud.versions import bump_version
 
 __all__ = [
     "apply_deal_risk",

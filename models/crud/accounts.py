@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models.crud.changes import record_change
+from models.crud.versions import touch_contact_deals
 from models.enums import ChangeEntity
 from models.tables import Account, Contact
 
@@ -108,6 +109,8 @@ def upsert_contact(
         contact.sqlmodel_update({field: new for field, (_old, new) in changes.items()})
         session.flush()
         _record_contact_change(session, contact, account, "updated", changes)
+        assert contact.id is not None
+        touch_contact_deals(session, contact_id=contact.id)
     if known is not None and contact.email:  # a namesake may just have been given this address
         known[contact.email] = contact
     return contact

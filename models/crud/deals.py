@@ -7,12 +7,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, select
 
 from models.crud.accounts import upsert_account, upsert_contact
 from models.crud.changes import record_change
 from models.crud.users import get_user_by_email
+from models.crud.versions import bump_version
 from models.enums import ChangeEntity, CloseDateSource
 from models.errors import NotFoundError, VersionConflictError
 from models.schemas import CrmDealUpsert
@@ -31,31 +31,6 @@ def get_deal(session: Session, *, deal_id: int) -> Deal | None:
 def get_deal_by_external_id(session: Session, *, external_id: str) -> Deal | None:
     """Get a deal by its CRM id."""
     return session.exec(select(Deal).where(Deal.external_id == external_id)).first()
-
-
-def bump_version(session: Session, *, deal: Deal, expected_version: int | None = None) -> None:
-    """Advance the deal's version atomically, refusing a stale `expected_version` (no commit)."""
-    base = deal.version if expected_version is None else expected_version
-    now = utcnow()
-    # No ORM synchronisation: it scans every object in the session per UPDATE, which made
-    # re-scoring a pipeline quadratic; this row is the only one touched, so set it directly.
-    result = session.exec(
-        update(Deal)
-        .where(col(Deal.id) == deal.id, col(Deal.version) == base)
-        .values(version=base + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount == 1:
-        set_committed_value(deal, "version", base + 1)
-        set_committed_value(deal, "updated_at", now)
-    else:
-        if not session.in_nested_transaction():  # a SAVEPOINT's owner rolls back just its own writes
-            session.rollback()
-        current = session.exec(select(Deal.version).where(Deal.id == deal.id)).first()
-        raise VersionConflictError(
-            f"deal {deal.external_id} is at version {current}, not {base}; re-read it and retry",
-            current_version=current,
-        )
 
 
 def _owner(session: Session, email: str, known: dict[str, User] | None = None) -> User:
@@ -143,10 +118,13 @@ def write_deal(
     else:
         changes = _apply_crm_fields(session, deal=deal, data=data, owner=owner, account_id=account.id)
     _record_history(session, deal=deal, changes=changes, by_user_id=by_user.id if by_user else None)
+    version_read = deal.version
     if _add_contacts(session, deal=deal, account=account, data=data, known=known):
         changes["stakeholders"] = "added"
     if changes and not created:
-        bump_version(session, deal=deal, expected_version=expected_version)
+        # A changed contact already advanced the version, checked then against the one read.
+        checked = expected_version if deal.version == version_read else None
+        bump_version(session, deal=deal, expected_version=checked)
     if changes:
         record_change(
             session,

@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models.crud.changes import record_change
-from models.crud.deals import bump_version
+from models.crud.versions import bump_version
 from models.enums import ChangeEntity, NextStepStatus, ReviewDecision
 from models.schemas import NextStepReview
 from models.sqltypes import utcnow

@@ -13,8 +13,9 @@ from sqlmodel import Session, col, delete, func, select
 from extract.types import Insights, ObjectionCategory, OwnerSide, StakeholderRole
 from models.crud.accounts import find_contact, upsert_contact
 from models.crud.changes import record_change
-from models.crud.deals import bump_version, ensure_stakeholder
+from models.crud.deals import ensure_stakeholder
 from models.crud.next_steps import refresh_deal_next_step
+from models.crud.versions import bump_version
 from models.enums import CallStatus, ChangeEntity, NextStepStatus, ObjectionStatus
 from models.sqltypes import utcnow
 from models.tables import (

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from extract.types import StakeholderRole
 from models.crud.changes import record_change
-from models.crud.deals import bump_version
+from models.crud.versions import bump_version
 from models.enums import ChangeEntity, ObjectionStatus
 from models.sqltypes import utcnow
 from models.tables import Contact, Deal, Objection, OrgSetting, ReviewAudit, Stakeholder, User

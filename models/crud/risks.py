@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from models.crud.bulk_state import StoredRisk
 from models.crud.changes import record_change, record_changes
-from models.crud.deals import bump_version
+from models.crud.versions import bump_version
 from models.enums import ChangeEntity, RiskLevel
 from models.sqltypes import utcnow
 from models.tables import Deal

@@ -65,7 +65,8 @@ def test_a_write_landing_before_the_rescore_is_not_reported_as_412(client: TestC
     """The upsert commits, then re-scores: a concurrent commit in between must not turn into a 412
     (the client would retry, and apply, a write that had succeeded)."""
     from api.routes.crm import _rescore_written
-    from models.crud.deals import bump_version, get_deal_by_external_id
+    from models.crud.deals import get_deal_by_external_id
+    from models.crud.versions import bump_version
 
     client.put("/v1/crm/deals/R-1", json=deal_body(), headers=team.auth("revops"))
     engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
