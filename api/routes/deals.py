@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from api.deps import (
     CurrentUser,
@@ -81,7 +81,9 @@ def visible_owner_ids(session: Session, user: User) -> set[int] | None:
     if user.role in (Role.LEADER, Role.REVOPS):
         return None
     if user.role is Role.MANAGER:
-        return set(team_member_ids(session, manager_id=user.id))
+        # Direct reports, as a deal read allows (api.deps.can_read_owned) and the pages show.
+        reports = session.exec(select(User.id).where(User.manager_id == user.id)).all()
+        return {user.id, *(r for r in reports if r is not None)}
     return {user.id}
 
 

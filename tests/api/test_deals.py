@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from models import crud
 from tests.api.conftest import Team, deal_body
 
 
@@ -90,3 +91,26 @@ def test_stage_move_roles_and_stale_version(client: TestClient, team: Team) -> N
     ok = client.post(path, json=body, headers=team.auth("manager") | {"If-Match": current})
     assert ok.status_code == 200
     assert client.post(path, json={"stage": "Negotiating"}, headers=team.auth("rep")).status_code == 422
+
+
+def test_a_manager_lists_exactly_the_deals_it_may_open(client: TestClient, team: Team, api_settings) -> None:
+    # Quinn (a manager) reports to Sam: Sam lists and opens Dana's deals, not those of Quinn's rep.
+    from sqlmodel import Session
+
+    from models.db import make_engine
+    from models.tables import User
+
+    engine = make_engine(api_settings.database_url)
+    with Session(engine) as session:
+        sam = crud.get_user_by_email(session, email="sam@seller.example")
+        quinn = crud.get_user_by_email(session, email="quinn@seller.example")
+        assert sam is not None and quinn is not None
+        session.get(User, quinn.id).manager_id = sam.id  # type: ignore[union-attr]
+        session.commit()
+    engine.dispose()
+    _seed(client, team)
+    listed = client.get("/v1/deals", headers=team.auth("manager")).json()["data"]
+    assert {d["owner_email"] for d in listed} == {"dana@seller.example"}
+    for deal in client.get("/v1/deals", headers=team.auth("revops")).json()["data"]:
+        opened = client.get(f"/v1/deals/{deal['id']}", headers=team.auth("manager")).status_code
+        assert opened == (200 if deal["owner_email"] == "dana@seller.example" else 403)
