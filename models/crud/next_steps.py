@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -58,8 +59,13 @@ def list_next_steps(
 def refresh_deal_next_step(session: Session, *, deal: Deal) -> bool:
     """Copy the deal's most pressing open next step onto the deal row; return whether it changed."""
     steps = list_next_steps(session, deal_id=deal.id, open_only=True)
-    # Earliest due date first; among equals a reviewed step beats a suggestion, then the newest.
-    steps.sort(key=lambda s: (s.due is None, s.due, s.status not in REVIEWED, -(s.id or 0)))
+
+    # Earliest due date (a reviewer's edit wins) first; among equals a reviewed step beats a
+    # suggestion, then the newest.
+    def due(step: NextStep) -> dt.date | None:
+        return step.edited_due if step.edited_due is not None else step.due
+
+    steps.sort(key=lambda s: (due(s) is None, due(s), s.status not in REVIEWED, -(s.id or 0)))
     best = effective(steps[0]) if steps else None
     values = {
         "next_step_text": best["text"] if best else None,

@@ -193,3 +193,24 @@ def test_reprocessing_with_changed_steps_writes_next_step_changes(session):
     crud.save_call_results(session, call=call, transcript=transcript(), insights=insights(next_steps=(new,)))
     last = [e for e in crud.list_changes(session) if e.entity == "next_step"][-1]
     assert (last.type, last.entity_id) == ("removed", first.id)
+
+
+def test_the_deal_shows_the_next_step_due_first_after_a_reviewer_edits_a_date(session):
+    reviewer = make_user(session, "max@seller.example")
+    deal = make_deal(session)
+    early = NextStep_(
+        2, "I'll send the MSA redlines by Friday.", "send", "Dana Ruiz", "rep", dt.date(2026, 3, 6), True, 0.9
+    )
+    late = NextStep_(3, "We'll sign by the 20th.", "sign", None, "buyer", dt.date(2026, 3, 20), True, 0.8)
+    call = crud.create_call(session, call_in=CallCreate(kind=CallKind.TRANSCRIPT, deal_id=deal.id))
+    crud.save_call_results(
+        session, call=call, transcript=transcript(), insights=insights(next_steps=(early, late))
+    )
+    assert crud.get_deal(session, deal_id=deal.id).next_step_due == dt.date(2026, 3, 6)
+
+    signing = session.exec(select(NextStep).where(NextStep.utterance_index == 3)).one()
+    edit = NextStepReview(decision="edit", due=dt.date(2026, 3, 4))
+    crud.review_next_step(session, next_step=signing, review=edit, by_user=reviewer)
+
+    deal = crud.get_deal(session, deal_id=deal.id)
+    assert (deal.next_step_due, deal.next_step_text) == (dt.date(2026, 3, 4), "We'll sign by the 20th.")
