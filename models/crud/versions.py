@@ -40,8 +40,9 @@ def touch_contact_deals(session: Session, *, contact_id: int) -> None:
 
     A contact's name, title or email shows in those deals' views, so their ETags must move.
     """
-    deal_ids = session.exec(select(Stakeholder.deal_id).where(Stakeholder.contact_id == contact_id)).all()
-    for deal_id in sorted(set(deal_ids)):  # id order: two writers lock the same rows the same way
-        deal = session.get(Deal, deal_id)
-        if deal is not None:
-            bump_version(session, deal=deal)
+    of_contact = select(Stakeholder.deal_id).where(Stakeholder.contact_id == contact_id)
+    # One read (deals already in the session come back as they are); id order: two writers
+    # lock the same rows the same way.
+    deals = session.exec(select(Deal).where(col(Deal.id).in_(of_contact)).order_by(col(Deal.id))).all()
+    for deal in deals:
+        bump_version(session, deal=deal)
