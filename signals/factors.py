@@ -4,6 +4,9 @@ Each returns None when the factor does not fire. Boundaries are strict: a
 duration fires only when it is *longer* than its threshold, so exactly 14 days
 of silence does not fire and 14 days plus one second does. A next step is
 overdue when its due date is before `now`'s UTC date (due today is not overdue).
+
+Details name dates ("since 2026-11-12"), never counts of days: a count would change every
+day, so every stored score would go stale daily and be rewritten with nothing new to say.
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ FactorFn = Callable[[DealState, dt.datetime, RiskConfig], RiskFactor | None]
 _K = EvidenceKind
 
 
-def _days(delta: dt.timedelta) -> int:
-    return delta.days
+def _day(at: dt.datetime) -> str:
+    """The UTC date of a moment, as factor details name it."""
+    return at.astimezone(dt.UTC).date().isoformat()
 
 
 def _plural(n: int, word: str) -> str:
@@ -88,10 +92,10 @@ def no_buyer_activity(deal: DealState, now: dt.datetime, config: RiskConfig) -> 
         last = deal.created_at
         evidence = Evidence(_K.DEAL_FIELD, field="created_at", at=last, value=last.isoformat())
         what = "No buyer activity since the deal was created"
-    silence = now - last
-    if silence <= dt.timedelta(days=limit):
+    if now - last <= dt.timedelta(days=limit):
         return None
-    detail = f"{what}: {_plural(_days(silence), 'day')} of silence (limit {limit})"
+    # Dates, not day counts: a count would change the detail (and the stored score) every day.
+    detail = f"{what} since {_day(last)} (limit {_plural(limit, 'day')} of silence)"
     return RiskFactor(
         RiskCode.NO_BUYER_ACTIVITY, config.weight(RiskCode.NO_BUYER_ACTIVITY), detail, (evidence,)
     )
@@ -142,10 +146,9 @@ def next_step_overdue(deal: DealState, now: dt.datetime, config: RiskConfig) -> 
         return None
     first = dated[0]
     assert first.due is not None  # narrowed above; keeps mypy happy
-    late = (now.astimezone(dt.UTC).date() - first.due).days
-    if late <= 0:
+    if first.due >= now.astimezone(dt.UTC).date():
         return None
-    detail = f"Next step “{first.text}” was due {first.due.isoformat()} ({_plural(late, 'day')} overdue)"
+    detail = f"Next step “{first.text}” was due {first.due.isoformat()} and is still open"
     code = RiskCode.NEXT_STEP_OVERDUE
     return RiskFactor(code, config.weight(code), detail, (_step_evidence(first),))
 
@@ -200,8 +203,7 @@ def stalled_in_stage(deal: DealState, now: dt.datetime, config: RiskConfig) -> R
     entered = deal.entered_stage_at
     if expected is None or now - entered <= dt.timedelta(days=expected):
         return None
-    days = _days(now - entered)
-    detail = f"{_plural(days, 'day')} in {display_name(deal.stage)} (expected {expected})"
+    detail = f"In {display_name(deal.stage)} since {_day(entered)} (expected {_plural(expected, 'day')})"
     ev = Evidence(_K.FIELD_CHANGE, field="stage", at=entered, value=str(deal.stage))
     return RiskFactor(RiskCode.STALLED_IN_STAGE, config.weight(RiskCode.STALLED_IN_STAGE), detail, (ev,))
 

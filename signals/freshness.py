@@ -1,8 +1,9 @@
 """When a deal's risk can next change with time alone (no new evidence).
 
 Risk moves with the clock: buyer silence crosses its limit, a next step falls due, a deal
-stalls in its stage, a push leaves the look-back window, and several factor details count
-days. `risk_fresh_until(deal, now, config)` returns the earliest moment after `now` at which
+stalls in its stage, a push leaves the look-back window. Factor details name dates rather
+than count days, so once a factor fires, time alone leaves it as it is.
+`risk_fresh_until(deal, now, config)` returns the earliest moment after `now` at which
 `score_deal` may answer differently; until then a stored score is exact, so periodic
 re-scoring and reviews only need to score deals whose moment has come.
 
@@ -25,31 +26,26 @@ _TICK = dt.timedelta(microseconds=1)  # "longer than N days" starts one tick aft
 _DAY = dt.timedelta(days=1)
 
 
-def _after_threshold(start: dt.datetime, limit: dt.timedelta, now: dt.datetime) -> dt.datetime:
-    """Next change of a factor that fires when `now - start > limit` and then counts whole days."""
-    elapsed = now - start
-    if elapsed <= limit:
-        return start + limit + _TICK
-    return start + (elapsed // _DAY + 1) * _DAY  # the day count in the detail goes up
+def _after_threshold(start: dt.datetime, limit: dt.timedelta) -> dt.datetime:
+    """When a factor that fires once `now - start > limit` starts firing (past moments are dropped)."""
+    return start + limit + _TICK
 
 
 def _buyer_silence(deal: DealState, now: dt.datetime, config: RiskConfig) -> list[dt.datetime]:
     last = max(buyer_times(deal, now), default=deal.created_at)
-    moments = [_after_threshold(last, dt.timedelta(days=config.no_buyer_activity_days), now)]
+    moments = [_after_threshold(last, dt.timedelta(days=config.no_buyer_activity_days))]
     future = [c.at for c in deal.calls if c.buyer_spoke and c.at > now]
     if deal.last_buyer_activity is not None and deal.last_buyer_activity > now:
         future.append(deal.last_buyer_activity)
     return moments + future  # activity dated later than now counts once now reaches it
 
 
-def _overdue(deal: DealState, now: dt.datetime, config: RiskConfig) -> list[dt.datetime]:
+def _overdue(deal: DealState, config: RiskConfig) -> list[dt.datetime]:
     dated = [n for n in open_next_steps(deal, config) if n.due is not None]
     if not dated or dated[0].due is None:
         return []
-    today = now.astimezone(dt.UTC).date()
-    # Overdue from the day after the due date, then the detail counts days: both change at midnight UTC.
-    day = max(today, dated[0].due) + dt.timedelta(days=1)
-    return [dt.datetime.combine(day, dt.time(), dt.UTC)]
+    # Overdue from midnight UTC after the due date (a past moment is dropped: it already is).
+    return [dt.datetime.combine(dated[0].due + _DAY, dt.time(), dt.UTC)]
 
 
 def _pushes(deal: DealState, config: RiskConfig) -> list[dt.datetime]:
@@ -63,11 +59,11 @@ def _engagement(deal: DealState, config: RiskConfig) -> list[dt.datetime]:
     return [s.last_engaged_at + window + _TICK for s in deal.stakeholders if s.last_engaged_at is not None]
 
 
-def _stall(deal: DealState, now: dt.datetime, config: RiskConfig) -> list[dt.datetime]:
+def _stall(deal: DealState, config: RiskConfig) -> list[dt.datetime]:
     expected = config.stage_expected_days.get(deal.stage)
     if expected is None:
         return []
-    return [_after_threshold(deal.entered_stage_at, dt.timedelta(days=expected), now)]
+    return [_after_threshold(deal.entered_stage_at, dt.timedelta(days=expected))]
 
 
 def _objections(deal: DealState) -> list[dt.datetime]:
@@ -93,13 +89,13 @@ def risk_fresh_until(deal: DealState, *, now: dt.datetime, config: RiskConfig) -
     if RiskCode.NO_BUYER_ACTIVITY in applies:
         moments += _buyer_silence(deal, now, config)
     if RiskCode.NEXT_STEP_OVERDUE in applies:
-        moments += _overdue(deal, now, config)
+        moments += _overdue(deal, config)
     if RiskCode.CLOSE_DATE_PUSHED in applies:
         moments += _pushes(deal, config)
     if RiskCode.SINGLE_THREADED in applies:
         moments += _engagement(deal, config)
     if RiskCode.STALLED_IN_STAGE in applies:
-        moments += _stall(deal, now, config)
+        moments += _stall(deal, config)
     if RiskCode.OPEN_OBJECTIONS in applies:
         moments += _objections(deal)
     return min((m for m in moments if m > now), default=None)

@@ -120,6 +120,21 @@ def test_silence_limit_is_crossed_one_tick_after_fourteen_days() -> None:
     assert "no_buyer_activity" in {f.code for f in score_deal(quiet, now=until, config=CFG).factors}
 
 
+def test_a_deal_already_silent_and_stalled_stays_fresh_until_new_evidence() -> None:
+    # The details name dates, not day counts: the score of a deal whose clock-driven factors
+    # all fire already does not change the next day, so the periodic run leaves it alone.
+    silent = deal(
+        calls=(call(at=ago(40)),),
+        stage_entered_at=ago(60),
+        next_steps=(step(due=TODAY - dt.timedelta(days=5)),),
+    )
+    risk = score_deal(silent, now=NOW, config=CFG)
+    assert {"no_buyer_activity", "stalled_in_stage", "next_step_overdue"} <= {f.code for f in risk.factors}
+    until = risk_fresh_until(silent, now=NOW, config=CFG)
+    assert until is None or until > NOW + dt.timedelta(days=2)
+    assert score_deal(silent, now=NOW + dt.timedelta(days=2), config=CFG) == risk
+
+
 def test_closed_deals_never_go_stale() -> None:
     assert risk_fresh_until(deal(stage=Stage.CLOSED_WON), now=NOW, config=CFG) is None
 
