@@ -16,6 +16,7 @@ import typer
 from api import analysis, reports
 from api.config import get_settings
 from api.errors_cli import cli_errors
+from api.gctuning import tune_for_server
 from api.users_cli import users_app
 
 app = typer.Typer(
@@ -164,6 +165,7 @@ def review(
 @app.command()
 def rescore() -> None:
     """Re-score every deal now (the server also does it every DEALSIGNAL_RUNNER__RESCORE_INTERVAL_S)."""
+    tune_for_server()  # one long job: nothing frozen now needs freeing before the process ends
     with cli_errors():
         typer.echo(analysis.rescore_all(get_settings()))
 

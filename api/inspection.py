@@ -6,16 +6,14 @@ functions of `signals`; the result is plain JSON-ready data for the API, CLI and
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import functools
 from collections.abc import Collection, Mapping
-from enum import Enum
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from api.flows import quotas, risk_config
+from api.jsonable import to_json
 from extract.types import Framework
 from models import crud
 from models.crud.bulk_state import deal_states as deal_states_bulk
@@ -31,29 +29,7 @@ from signals.methodology import coverage, rollup
 from signals.periods import Period, parse_period
 from signals.review import DUE_WINDOW_DAYS, WeeklyReview, weekly_review
 from signals.risk import score_deal
-from signals.types import DealState, RiskScore
-
-
-@functools.cache
-def _field_names(kind: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(kind))
-
-
-def to_json(value: Any) -> Any:
-    """Turn the signals' frozen dataclasses, enums and dates into JSON values."""
-    if isinstance(value, RiskScore):
-        return value.to_dict()  # the same object, built directly (a review holds thousands of factors)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {name: to_json(getattr(value, name)) for name in _field_names(type(value))}
-    if isinstance(value, dict):
-        return {str(to_json(k)): to_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_json(v) for v in value]
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    return value
+from signals.types import DealState
 
 
 def deal_states(session: Session, *, owner_ids: Collection[int] | None) -> list[DealState]:

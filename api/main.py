@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +9,7 @@ from fastapi import FastAPI
 
 from api.config import Settings, get_settings
 from api.engines import Engines
+from api.gctuning import tune_for_server
 from api.problems import install_problem_handlers
 from api.ratelimit import install_rate_limit
 from api.read_cache import ReadCaches
@@ -79,10 +79,9 @@ def create_app(
         webhooks.start()
         rescorer.start()
         if freeze_gc:
-            # torch and spaCy leave ~300k long-lived objects; without this every full collection
-            # scans them and pauses a request for 300-600 ms (p95 of the review queue 288 -> 67 ms).
-            gc.collect()
-            gc.freeze()
+            # Without this every full collection scans torch's and spaCy's objects and pauses a
+            # request for 300-600 ms (p95 of the review queue 288 -> 67 ms); see api.gctuning.
+            tune_for_server()
         try:
             yield
         finally:

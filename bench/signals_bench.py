@@ -34,6 +34,7 @@ from sqlmodel import Session, SQLModel, select
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from api.flows import rescore_pipeline  # noqa: E402
+from api.gctuning import tune_for_server  # noqa: E402
 from api.inspection import pipeline_review  # noqa: E402
 from models.db import make_engine, migrate  # noqa: E402
 from models.tables import (  # noqa: E402
@@ -245,6 +246,7 @@ def _deal_rows(
 
 def measure(engine: sa.Engine, deals: int, workers: int | None) -> dict[str, Any]:
     """Time the re-scoring runs and the weekly review of team 0 (best of 5 for the review)."""
+    tune_for_server()  # as `dealsignal serve` and its re-scoring job run
     with Session(engine) as session:
         first = rescore_pipeline(session, workers=workers)
         manager = session.exec(select(User).where(User.email == "m0@bench.example")).one()

@@ -14,7 +14,7 @@ from signals.forecast import PeriodCoverage, pipeline_coverage
 from signals.health import HygieneIssue, hygiene_issues
 from signals.periods import Period, PeriodKind, parse_period, quarter_of
 from signals.risk import require_aware, score_deal
-from signals.types import DealState, NextStepStatus, RiskLevel, RiskScore, Stage
+from signals.types import AnyRisk, DealState, NextStepStatus, RiskLevel, Stage
 
 __all__ = ["DUE_WINDOW_DAYS", "AtRiskDeal", "DueNextStep", "Movement", "WeeklyReview", "weekly_review"]
 
@@ -30,7 +30,7 @@ class AtRiskDeal:
     amount: float | None
     currency: str
     close_date: dt.date | None
-    risk: RiskScore
+    risk: AnyRisk  # scored now, or stored and still fresh
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,7 @@ class WeeklyReview:
     hygiene: tuple[HygieneIssue, ...]
 
 
-def _at_risk(deals: Sequence[DealState], risks: Mapping[str, RiskScore]) -> list[AtRiskDeal]:
+def _at_risk(deals: Sequence[DealState], risks: Mapping[str, AnyRisk]) -> list[AtRiskDeal]:
     rows = [
         AtRiskDeal(d.id, d.name, d.owner, d.stage, d.amount, d.currency, d.close_date, risks[d.id])
         for d in deals
@@ -127,8 +127,8 @@ def _coverage(
 
 
 def _risks(
-    live: Sequence[DealState], given: Mapping[str, RiskScore] | None, now: dt.datetime, config: RiskConfig
-) -> dict[str, RiskScore]:
+    live: Sequence[DealState], given: Mapping[str, AnyRisk] | None, now: dt.datetime, config: RiskConfig
+) -> dict[str, AnyRisk]:
     if given is None:
         return {d.id: score_deal(d, now=now, config=config) for d in live}
     missing = [d.id for d in live if d.id not in given]
@@ -146,7 +146,7 @@ def weekly_review(
     config: RiskConfig,
     quotas: Mapping[str, float] | None = None,
     currency: str | None = None,
-    risks: Mapping[str, RiskScore] | None = None,
+    risks: Mapping[str, AnyRisk] | None = None,
 ) -> WeeklyReview:
     """Build the weekly review for the deals owned by a team.
 

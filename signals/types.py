@@ -28,6 +28,7 @@ __all__ = [
     "NextStepStatus",
     "ObjectionState",
     "ObjectionStatus",
+    "AnyRisk",
     "RiskCode",
     "RiskFactor",
     "RiskLevel",
@@ -35,6 +36,7 @@ __all__ = [
     "Stage",
     "StageChange",
     "StakeholderState",
+    "StoredScore",
     "UtteranceRef",
 ]
 
@@ -328,6 +330,44 @@ class RiskScore:
     @classmethod
     def from_stored(cls, score: int, level: str, factors: Sequence[Mapping[str, Any]]) -> RiskScore:
         """Rebuild a stored score: factor points add up to `raw_points`, capped when above `score`."""
-        parsed = tuple(RiskFactor.from_dict(f) for f in factors)
-        raw = sum(f.points for f in parsed)
-        return cls(score=score, level=RiskLevel(level), factors=parsed, capped=raw > score, raw_points=raw)
+        return StoredScore.read(score, level, factors).parsed()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredScore:
+    """A stored risk score with its factors kept as stored (`RiskFactor.to_dict` output).
+
+    A review lists thousands of scores and serves them as JSON: turning each stored factor into
+    objects and back costs more than the rest of the review. `to_dict` equals the `to_dict` of
+    the `RiskScore` it was stored from; `parsed()` builds that `RiskScore` when one is needed.
+    """
+
+    score: int
+    level: RiskLevel
+    factor_dicts: tuple[Mapping[str, Any], ...] = ()
+    capped: bool = False
+    raw_points: int = 0
+
+    @classmethod
+    def read(cls, score: int, level: str, factors: Sequence[Mapping[str, Any]]) -> StoredScore:
+        """Wrap a stored score: factor points add up to `raw_points`, capped when above `score`."""
+        raw = sum(int(f["points"]) for f in factors)
+        return cls(score, RiskLevel(level), tuple(factors), capped=raw > score, raw_points=raw)
+
+    def parsed(self) -> RiskScore:
+        factors = tuple(RiskFactor.from_dict(f) for f in self.factor_dicts)
+        return RiskScore(self.score, self.level, factors, self.capped, self.raw_points)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the contract's `risk` object, as `RiskScore.to_dict` does."""
+        return {
+            "score": self.score,
+            "level": str(self.level),
+            "factors": [dict(f) for f in self.factor_dicts],
+            "capped": self.capped,
+            "raw_points": self.raw_points,
+        }
+
+
+# A deal's current risk as the review and forecast read it: scored now, or stored and still fresh.
+AnyRisk = RiskScore | StoredScore

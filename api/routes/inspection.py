@@ -11,6 +11,7 @@ from sqlmodel import Session
 from api import inspection
 from api.deps import SessionDep, require_roles
 from api.problems import ProblemError
+from api.responses import DataResponse
 from api.routes.deals import visible_owner_ids
 from extract.types import Framework
 from models import crud
@@ -44,12 +45,12 @@ def _this_week(now: dt.datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _signals_call(fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+def _signals_call(fn: Any, *args: Any, **kwargs: Any) -> DataResponse:
     try:
         result: dict[str, Any] = fn(*args, **kwargs)
     except (SignalsError, ValueError) as exc:
         raise ProblemError(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-    return result
+    return DataResponse(result)
 
 
 @router.get("/pipeline/review")
@@ -70,7 +71,7 @@ def methodology(
 ) -> Any:
     """Methodology adherence per rep and for the team, as coverage percentages."""
     members = inspection.team_of(session, _manager(session, user, team))
-    return inspection.methodology_adherence(session, members=members, framework=framework)
+    return DataResponse(inspection.methodology_adherence(session, members=members, framework=framework))
 
 
 @router.get("/forecast")
@@ -101,4 +102,4 @@ def pipeline_health(session: SessionDep, user: Inspector, team: TeamQuery = None
     if team is not None:
         members = inspection.team_of(session, _manager(session, user, team))
         owners = {m.id for m in members if m.id is not None}
-    return inspection.health(session, owner_ids=owners, now=dt.datetime.now(dt.UTC))
+    return DataResponse(inspection.health(session, owner_ids=owners, now=dt.datetime.now(dt.UTC)))

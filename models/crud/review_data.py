@@ -19,7 +19,7 @@ from sqlmodel import Session
 from models.crud import state_queries
 from models.enums import CallStatus, NextStepStatus
 from models.tables import Call, Deal, DealStageHistory, NextStep
-from signals.types import DealState, MethodologyEvidence, RiskScore
+from signals.types import AnyRisk, DealState, MethodologyEvidence, StoredScore
 
 __all__ = ["ReviewData", "adherence_evidence", "forecast_data", "review_data"]
 
@@ -31,7 +31,7 @@ class ReviewData:
     """The team's deals for a review, with the risk of each open one that is still fresh."""
 
     states: list[DealState]  # deal fields and only the evidence the caller reads
-    risks: dict[str, RiskScore]  # open deals whose stored risk holds at `now`, by deal id
+    risks: dict[str, AnyRisk]  # open deals whose stored risk holds at `now`, by deal id
     stale: list[int]  # open deals to score from their full state (never scored, or stale)
 
 
@@ -69,15 +69,15 @@ def review_data(
 
 def _stored(
     rows: Sequence[Any], states: Sequence[DealState], now: dt.datetime
-) -> tuple[dict[str, RiskScore], list[int]]:
+) -> tuple[dict[str, AnyRisk], list[int]]:
     """Split open deals into those whose stored risk holds at `now` (with it) and the stale ones."""
-    risks: dict[str, RiskScore] = {}
+    risks: dict[str, AnyRisk] = {}
     stale: list[int] = []
     for r, state in zip(rows, states, strict=True):
         if state.stage.is_closed:
             continue
         if r.risk_score is not None and r.risk_fresh_until is not None and r.risk_fresh_until > now:
-            risks[state.id] = RiskScore.from_stored(r.risk_score, r.risk_level, r.risk_factors or [])
+            risks[state.id] = StoredScore.read(r.risk_score, r.risk_level, r.risk_factors or [])
         else:
             stale.append(r.id)
     return risks, stale
