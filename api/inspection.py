@@ -116,6 +116,21 @@ def methodology_adherence(session: Session, *, members: list[User], framework: F
     return {"framework": framework.value, "reps": to_json(reps), "team": to_json(team[0]) if team else None}
 
 
+def forecast_states(
+    session: Session, *, owner_ids: Collection[int] | None, now: dt.datetime, config: RiskConfig
+) -> tuple[list[DealState], dict[str, int]]:
+    """The owners' deals (all when None) for a forecast, with every open deal's current score.
+
+    Stored scores where they hold at `now`; only stale or unscored deals are scored, from their
+    full state. The API and the forecast page both answer from this.
+    """
+    data = forecast_data(session, owner_ids=owner_ids, now=now)
+    scores = dict(data.scores)
+    for state in deal_states_bulk_ids(session, data.stale):
+        scores[state.id] = score_deal(state, now=now, config=config).score
+    return data.states, scores
+
+
 def forecast(
     session: Session, *, owner_ids: Collection[int] | None, period: str, now: dt.datetime, team: str = "*"
 ) -> dict[str, Any]:
@@ -123,11 +138,7 @@ def forecast(
     config = risk_config(session)
     span: Period = parse_period(period)
     # Stored scores where they hold; only stale deals are scored, from their full state.
-    data = forecast_data(session, owner_ids=owner_ids, now=now)
-    states = data.states
-    scores = {deal_id: risk.score for deal_id, risk in data.risks.items()}
-    for state in deal_states_bulk_ids(session, data.stale):
-        scores[state.id] = score_deal(state, now=now, config=config).score
+    states, scores = forecast_states(session, owner_ids=owner_ids, now=now, config=config)
     currencies = sorted({s.currency for s in states}) or ["USD"]
     quota = quotas(session).get(team, {}).get(span.label)
     return {

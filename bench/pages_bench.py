@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
 import json
 import os
 import statistics
@@ -33,6 +32,7 @@ from sqlmodel import Session, col, select  # noqa: E402
 from api.config import Settings  # noqa: E402
 from api.engines import Engines  # noqa: E402
 from api.flows import rescore_pipeline  # noqa: E402
+from api.gctuning import tune_for_server  # noqa: E402
 from api.main import create_app  # noqa: E402
 from api.ui.cache import DealStateCache, VersionedCache  # noqa: E402
 from models.db import make_engine, migrate  # noqa: E402
@@ -138,8 +138,7 @@ def run_pages(settings: Settings, seeded: dict[str, Any], *, repeat: int, gc_fre
     results: dict[str, Any] = {}
     with TestClient(timer) as client:
         if gc_freeze:
-            gc.collect()
-            gc.freeze()
+            tune_for_server()  # as `dealsignal serve` does once started
         for who, paths in pages.items():
             client.cookies.clear()
             client.post("/signin", data={"api_key": seeded[who]}, follow_redirects=False)
@@ -161,9 +160,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument(
-        "--gc-freeze",
-        action="store_true",
-        help="gc.freeze() once the app has started (the imported models make full collections slow)",
+        "--no-gc-tuning",
+        dest="gc_freeze",
+        action="store_false",
+        help="skip the server's garbage-collector tuning (api.gctuning), which `dealsignal serve` applies",
     )
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="pages-bench-"))
@@ -172,7 +172,7 @@ def main() -> None:
     print(f"load while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"filled {seeded['deals']} deals, {seeded['calls']} calls in {seeded['fill_s']} s ({data_dir})")
     results = run_pages(settings, seeded, repeat=args.repeat, gc_freeze=args.gc_freeze)
-    out = REPO / "bench" / "out" / ("pages_bench_gc_freeze.json" if args.gc_freeze else "pages_bench.json")
+    out = REPO / "bench" / "out" / ("pages_bench.json" if args.gc_freeze else "pages_bench_no_gc_tuning.json")
     out.parent.mkdir(exist_ok=True)
     report = {
         "gc_freeze": args.gc_freeze,

@@ -354,9 +354,13 @@ class StoredScore:
         raw = sum(int(f["points"]) for f in factors)
         return cls(score, RiskLevel(level), tuple(factors), capped=raw > score, raw_points=raw)
 
+    @property
+    def factors(self) -> tuple[RiskFactor, ...]:
+        """The stored factors as objects (built on each call: pages read a few deals' factors)."""
+        return tuple(RiskFactor.from_dict(f) for f in self.factor_dicts)
+
     def parsed(self) -> RiskScore:
-        factors = tuple(RiskFactor.from_dict(f) for f in self.factor_dicts)
-        return RiskScore(self.score, self.level, factors, self.capped, self.raw_points)
+        return RiskScore(self.score, self.level, self.factors, self.capped, self.raw_points)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the contract's `risk` object, as `RiskScore.to_dict` does."""

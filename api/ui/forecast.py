@@ -11,6 +11,8 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session, col, select
 
 from api.deps import SessionDep
+from api.flows import risk_config
+from api.inspection import forecast_states
 from api.ui.access import owner_scope, require_role
 from api.ui.auth import PageUserDep
 from api.ui.cache import ui_cache
@@ -47,10 +49,13 @@ def _period(label: str | None, today: dt.date) -> Period:
 
 
 def team_rows(
-    states: Sequence[DealState], teams: dict[str, str], period: Period, scores: dict[str, int]
+    states: Sequence[DealState],
+    teams: dict[str, str],
+    period: Period,
+    scores: dict[str, int],
+    config: RiskConfig,
 ) -> list[dict[str, Any]]:
     """Weighted pipeline and coverage per team and currency for the period."""
-    config = RiskConfig()
     grouped: dict[tuple[str, str], list[DealState]] = {}
     for state in states:
         team = teams.get(state.owner or "", NO_TEAM)
@@ -66,11 +71,16 @@ def team_rows(
     return rows
 
 
-def forecast_summary(session: Session, scope: list[int] | None, period: Period) -> dict[str, Any]:
-    """Compute the period's pipeline per team and its slipped deals (cached by the caller)."""
-    states = page_queries.deal_states(session, owner_ids=scope, full=False)
-    scores = page_queries.risk_scores(session, owner_ids=scope)
-    rows = team_rows(states, _teams(session), period, scores)
+def forecast_summary(
+    session: Session, scope: list[int] | None, period: Period, now: dt.datetime
+) -> dict[str, Any]:
+    """Compute the period's pipeline per team and its slipped deals (cached by the caller).
+
+    The same deals, scores and configuration as the forecast API (`api.inspection`).
+    """
+    config = risk_config(session)
+    states, scores = forecast_states(session, owner_ids=scope, now=now, config=config)
+    rows = team_rows(states, _teams(session), period, scores, config)
     return {
         "rows": rows,
         "peak": max((r["summary"].amount for r in rows), default=0.0) or 1.0,
@@ -85,12 +95,13 @@ def forecast_page(
 ) -> HTMLResponse:
     """Show the forecast for a period: weighted pipeline per team, coverage and slipped deals."""
     require_role(me.user, Role.LEADER, Role.REVOPS, Role.MANAGER)
-    today = dt.datetime.now(dt.UTC).date()
+    now = dt.datetime.now(dt.UTC)
+    today = now.date()
     chosen = _period(period, today)
     scope = owner_scope(session, me.user)
     key = ("forecast", tuple(scope) if scope is not None else None, chosen.label, today)
     summary = ui_cache(request).get_or_compute(
-        key, page_queries.data_version(session), lambda: forecast_summary(session, scope, chosen)
+        key, page_queries.data_version(session), lambda: forecast_summary(session, scope, chosen, now)
     )
     this_q = quarter_of(today)
     context = {

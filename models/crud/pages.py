@@ -38,7 +38,6 @@ __all__ = [
     "deal_versions",
     "deal_summaries",
     "review_queue",
-    "risk_scores",
     "talk_speakers",
 ]
 
@@ -165,16 +164,6 @@ def deal_versions(session: Session, *, owner_ids: Owners) -> list[tuple[int, int
         select(Deal.id, Deal.version).where(col(Deal.id).in_(deal_scope(owner_ids))).order_by(col(Deal.id))
     ).all()
     return [(deal_id, version) for deal_id, version in rows if deal_id is not None]
-
-
-def risk_scores(session: Session, *, owner_ids: Owners) -> dict[str, int]:
-    """Return the stored risk score of each scored deal of the owners, by deal id (as a string)."""
-    rows = session.exec(
-        select(Deal.id, Deal.risk_score).where(
-            col(Deal.id).in_(deal_scope(owner_ids)), col(Deal.risk_score).is_not(None)
-        )
-    ).all()
-    return {str(deal_id): score for deal_id, score in rows if score is not None}
 
 
 def data_version(session: Session) -> int:

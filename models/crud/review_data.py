@@ -21,7 +21,7 @@ from models.enums import CallStatus, NextStepStatus
 from models.tables import Call, Deal, DealStageHistory, NextStep
 from signals.types import AnyRisk, DealState, MethodologyEvidence, StoredScore
 
-__all__ = ["ReviewData", "adherence_evidence", "forecast_data", "review_data"]
+__all__ = ["ForecastData", "ReviewData", "adherence_evidence", "forecast_data", "review_data"]
 
 _OPEN_STEPS = (NextStepStatus.SUGGESTED, NextStepStatus.ACCEPTED, NextStepStatus.EDITED)
 
@@ -67,6 +67,11 @@ def review_data(
     return ReviewData(states, risks, stale)
 
 
+def _holds(row: Any, now: dt.datetime) -> bool:
+    """Whether a deal row's stored score is exact at `now` (scored, and fresh until later)."""
+    return row.risk_score is not None and row.risk_fresh_until is not None and row.risk_fresh_until > now
+
+
 def _stored(
     rows: Sequence[Any], states: Sequence[DealState], now: dt.datetime
 ) -> tuple[dict[str, AnyRisk], list[int]]:
@@ -76,22 +81,38 @@ def _stored(
     for r, state in zip(rows, states, strict=True):
         if state.stage.is_closed:
             continue
-        if r.risk_score is not None and r.risk_fresh_until is not None and r.risk_fresh_until > now:
+        if _holds(r, now):
             risks[state.id] = StoredScore.read(r.risk_score, r.risk_level, r.risk_factors or [])
         else:
             stale.append(r.id)
     return risks, stale
 
 
-def forecast_data(session: Session, *, owner_ids: Collection[int] | None, now: dt.datetime) -> ReviewData:
+@dataclass(frozen=True, slots=True)
+class ForecastData:
+    """The deals of a forecast, with the score of each open one whose stored risk still holds."""
+
+    states: list[DealState]  # deal fields and close-date changes
+    scores: dict[str, int]  # open deals whose stored score holds at `now`, by deal id
+    stale: list[int]  # open deals to score from their full state (never scored, or stale)
+
+
+def forecast_data(session: Session, *, owner_ids: Collection[int] | None, now: dt.datetime) -> ForecastData:
     """Read the owners' deals (all when None) with their close-date changes, for a forecast,
-    and each open deal's stored risk where it holds at `now`."""
+    and each open deal's stored score where it holds at `now` (the factors are not read)."""
     d = state_queries.table(Deal).c
     scope = state_queries.deal_scope(owner_ids)
-    risk = (d.risk_score, d.risk_level, d.risk_factors, d.risk_fresh_until)
-    rows = state_queries.deal_rows(session, d.id.in_(scope), *risk)
+    rows = state_queries.deal_rows(session, d.id.in_(scope), d.risk_score, d.risk_fresh_until)
     states = state_queries.build_states(session, rows, scope, full=False)
-    return ReviewData(states, *_stored(rows, states, now))
+    scores: dict[str, int] = {}
+    stale: list[int] = []
+    for r, state in zip(rows, states, strict=True):
+        if not state.stage.is_closed:
+            if _holds(r, now):
+                scores[state.id] = r.risk_score
+            else:
+                stale.append(r.id)
+    return ForecastData(states, scores, stale)
 
 
 def adherence_evidence(

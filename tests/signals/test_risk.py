@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 from dataclasses import replace
 
 import pytest
@@ -6,7 +7,7 @@ import pytest
 from signals.config import RiskConfig
 from signals.errors import NaiveDatetimeError, SignalsError
 from signals.risk import risk_level, score_deal
-from signals.types import RiskCode, RiskLevel, Stage
+from signals.types import RiskCode, RiskLevel, Stage, StoredScore
 from tests.signals.factories import NOW, TODAY, ago, call, champion, deal, objection, step
 
 CFG = RiskConfig()
@@ -137,3 +138,21 @@ def test_summarize():
     assert summarize(one) == "Low risk (15/100): no_next_step +15"
     capped = replace(one, score=100, level=RiskLevel.HIGH, capped=True, raw_points=105)
     assert summarize(capped).endswith("; 105 points capped at 100")
+
+
+@pytest.mark.parametrize("silent_days", [3, 20, 400])
+def test_a_stored_score_reads_back_as_the_score_it_was_stored_from(silent_days):
+    # Stored as the contract's JSON; a review serves it without rebuilding factor objects.
+    d = deal(
+        calls=(call(at=ago(silent_days)),),
+        stakeholders=(champion(),),
+        next_steps=(step(due=TODAY - dt.timedelta(days=2)),),
+        objections=(objection(),),
+        created_at=ago(500),
+    )
+    risk = score_deal(d, now=NOW, config=CFG)
+    stored = json.loads(json.dumps([f.to_dict() for f in risk.factors]))
+    back = StoredScore.read(risk.score, str(risk.level), stored)
+    assert back.to_dict() == risk.to_dict()
+    assert back.parsed() == risk and back.factors == risk.factors
+    assert (back.capped, back.raw_points) == (risk.capped, risk.raw_points)
