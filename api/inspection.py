@@ -17,7 +17,7 @@ from api.jsonable import to_json
 from extract.types import Framework
 from models import crud
 from models.crud.bulk_state import deal_states as deal_states_bulk
-from models.crud.review_data import adherence_evidence, forecast_data
+from models.crud.review_data import adherence_elements, forecast_data
 from models.crud.review_data import review_data as crud_review_data
 from models.crud.state_queries import deal_states as deal_states_by_id
 from models.enums import Role
@@ -25,7 +25,7 @@ from models.tables import Deal, User
 from signals.config import RiskConfig
 from signals.forecast import pipeline_coverage, slipped_deals, weighted_pipeline
 from signals.health import pipeline_health
-from signals.methodology import coverage, rollup
+from signals.methodology import element_coverage, rollup
 from signals.periods import Period, parse_period
 from signals.review import DUE_WINDOW_DAYS, WeeklyReview, weekly_review
 from signals.risk import score_deal
@@ -108,9 +108,9 @@ def methodology_adherence(session: Session, *, members: list[User], framework: F
     """Roll up methodology coverage per rep and for the team."""
     by_rep: dict[str, list[Any]] = {m.email: [] for m in members if m.role is Role.REP}
     owners = [m.id for m in members if m.id is not None and m.role is Role.REP]
-    for owner, evidence in adherence_evidence(session, owner_ids=owners, processed_only=False):
+    for owner, covered in adherence_elements(session, owner_ids=owners, processed_only=False):
         if owner in by_rep:
-            by_rep[owner].append(coverage(evidence, framework))
+            by_rep[owner].append(element_coverage(covered.elements if covered else frozenset(), framework))
     reps = rollup(by_rep)
     team = rollup({"team": [c for items in by_rep.values() for c in items]})
     return {"framework": framework.value, "reps": to_json(reps), "team": to_json(team[0]) if team else None}

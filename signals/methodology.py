@@ -7,7 +7,7 @@ covered / all elements × 100, rounded to one decimal.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from extract.types import FRAMEWORK_ELEMENTS, Framework, Insights
@@ -16,8 +16,11 @@ from signals.types import MethodologyEvidence, UtteranceRef
 __all__ = [
     "Coverage",
     "CoverageRollup",
+    "CoveredElements",
     "call_coverage",
     "coverage",
+    "covered_elements",
+    "element_coverage",
     "evidence_from_insights",
     "merge_evidence",
     "rollup",
@@ -55,11 +58,28 @@ def coverage(evidence: MethodologyEvidence | None, framework: Framework | None =
         Coverage with covered and missing elements in the framework's order.
     """
     fw = framework or (evidence.framework if evidence else Framework.MEDDICC)
-    elements = FRAMEWORK_ELEMENTS[fw]
-    have = evidence.elements if evidence else {}
-    covered = tuple(e for e in elements if have.get(e))
-    missing = tuple(e for e in elements if not have.get(e))
-    return Coverage(fw, covered, missing, round(100 * len(covered) / len(elements), 1))
+    return element_coverage(covered_elements(evidence).elements if evidence else frozenset(), fw)
+
+
+@dataclass(frozen=True, slots=True)
+class CoveredElements:
+    """Which elements a deal's evidence covers, without the utterances (what coverage needs)."""
+
+    framework: Framework
+    elements: frozenset[str]
+
+
+def covered_elements(evidence: MethodologyEvidence) -> CoveredElements:
+    """The elements with at least one piece of evidence."""
+    return CoveredElements(evidence.framework, frozenset(e for e, refs in evidence.elements.items() if refs))
+
+
+def element_coverage(covered: Collection[str], framework: Framework) -> Coverage:
+    """Return which of the framework's elements are among `covered` (others are ignored)."""
+    elements = FRAMEWORK_ELEMENTS[framework]
+    have = tuple(e for e in elements if e in covered)
+    missing = tuple(e for e in elements if e not in covered)
+    return Coverage(framework, have, missing, round(100 * len(have) / len(elements), 1))
 
 
 def call_coverage(

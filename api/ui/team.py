@@ -19,13 +19,12 @@ from api.ui.cache import ui_cache
 from api.ui.render import PageError, render
 from extract.types import Framework
 from models.crud import pages as page_queries
-from models.crud.review_data import adherence_evidence
+from models.crud.review_data import adherence_elements
 from models.enums import Role
 from models.tables import User
 from signals.errors import PeriodError
-from signals.methodology import Coverage, coverage, rollup
+from signals.methodology import Coverage, CoveredElements, element_coverage, rollup
 from signals.periods import week_of
-from signals.types import MethodologyEvidence
 
 router = APIRouter(include_in_schema=False)
 TALK_DAYS = 90
@@ -47,7 +46,7 @@ def _pick_manager(session: Session, me: User, manager_id: int | None) -> User:
 
 
 def adherence(
-    evidence_by_deal: Sequence[tuple[str, MethodologyEvidence | None]],
+    evidence_by_deal: Sequence[tuple[str, CoveredElements | None]],
     people: Sequence[User],
     framework: Framework,
 ) -> list[dict[str, Any]]:
@@ -56,7 +55,10 @@ def adherence(
     per_rep: dict[str, list[Coverage]] = {u.name: [] for u in people}
     for owner, evidence in evidence_by_deal:
         if owner in names:
-            per_rep[names[owner]].append(coverage(evidence, evidence.framework if evidence else framework))
+            found = evidence.elements if evidence else frozenset()
+            per_rep[names[owner]].append(
+                element_coverage(found, evidence.framework if evidence else framework)
+            )
     rolled = {r.key: r for r in rollup({k: v for k, v in per_rep.items() if v}) if r.framework == framework}
     rows = []
     for name in per_rep:
@@ -151,7 +153,7 @@ def team_summary(
     except PeriodError as exc:
         raise PageError(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
     owners = [u.id for u in people if u.id is not None]
-    evidence = adherence_evidence(session, owner_ids=owners, processed_only=True)
+    evidence = adherence_elements(session, owner_ids=owners, processed_only=True)
     return {
         "adherence": adherence(evidence, people, framework),
         "talk": talk_metrics(session, people, now.date() - dt.timedelta(days=TALK_DAYS)),

@@ -19,9 +19,10 @@ from sqlmodel import Session
 from models.crud import state_queries
 from models.enums import CallStatus, NextStepStatus
 from models.tables import Call, Deal, DealStageHistory, NextStep
-from signals.types import AnyRisk, DealState, MethodologyEvidence, StoredScore
+from signals.methodology import CoveredElements
+from signals.types import AnyRisk, DealState, StoredScore
 
-__all__ = ["ForecastData", "ReviewData", "adherence_evidence", "forecast_data", "review_data"]
+__all__ = ["ForecastData", "ReviewData", "adherence_elements", "forecast_data", "review_data"]
 
 _OPEN_STEPS = (NextStepStatus.SUGGESTED, NextStepStatus.ACCEPTED, NextStepStatus.EDITED)
 
@@ -115,10 +116,10 @@ def forecast_data(session: Session, *, owner_ids: Collection[int] | None, now: d
     return ForecastData(states, scores, stale)
 
 
-def adherence_evidence(
+def adherence_elements(
     session: Session, *, owner_ids: Collection[int], processed_only: bool
-) -> list[tuple[str, MethodologyEvidence | None]]:
-    """Return (owner email, methodology evidence) for each of the owners' deals, by deal id.
+) -> list[tuple[str, CoveredElements | None]]:
+    """Return (owner email, covered methodology elements) for each of the owners' deals, by deal id.
 
     `processed_only`: only deals with at least one processed call.
     """
@@ -126,6 +127,6 @@ def adherence_evidence(
     scope = sa.select(d.id).where(d.owner_id.in_(list(owner_ids)))
     if processed_only:
         scope = scope.where(d.id.in_(sa.select(c.deal_id).where(c.status == CallStatus.DONE)))
-    found = state_queries.methodology(session, scope)
+    found = state_queries.methodology_elements(session, scope)
     rows = state_queries.deal_rows(session, d.id.in_(scope))
     return [(r.email, found.get(r.id)) for r in rows]

@@ -31,6 +31,7 @@ from models.tables import (
     User,
     Utterance,
 )
+from signals.methodology import CoveredElements
 from signals.stages import parse_stage
 from signals.types import (
     CallEvidence,
@@ -247,6 +248,36 @@ def methodology(session: Session, scope: Any) -> dict[int, MethodologyState]:
             if r.framework == framework:
                 elements[r.element].append(UtteranceRef(call_id=str(r.call_id), utterance=r.utterance_index))
         result[deal_id] = MethodologyState(framework, {e: tuple(refs) for e, refs in elements.items()})
+    return result
+
+
+def methodology_elements(session: Session, scope: Any) -> dict[int, CoveredElements]:
+    """Return which elements each deal's evidence covers, judged as `methodology` judges it.
+
+    One grouped row per (deal, framework, element) instead of one per utterance: adherence
+    needs only the elements. The framework is the one most of the deal's evidence uses (ties:
+    the one with the earliest evidence, as `methodology` reads rows in id order).
+    """
+    m = _table(MethodologyEvidence).c
+    rows = plain_rows(
+        session,
+        sa.select(m.deal_id, m.framework, m.element, sa.func.count(), sa.func.min(m.id))
+        .where(m.deal_id.in_(scope))
+        .group_by(m.deal_id, m.framework, m.element),
+    )
+    known = set(Framework.__members__.values())
+    weight: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)  # deal -> framework -> (n, -first)
+    elements: dict[tuple[int, str], set[str]] = defaultdict(set)
+    for deal_id, framework, element, count, first in rows:
+        if framework not in known:
+            continue
+        n, earliest = weight[deal_id].get(framework, (0, 0))
+        weight[deal_id][framework] = (n + count, max(earliest, -first) if n else -first)
+        elements[(deal_id, framework)].add(element)
+    result: dict[int, CoveredElements] = {}
+    for deal_id, frameworks in weight.items():
+        framework = max(frameworks, key=lambda f: frameworks[f])
+        result[deal_id] = CoveredElements(Framework(framework), frozenset(elements[(deal_id, framework)]))
     return result
 
 

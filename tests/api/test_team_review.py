@@ -17,11 +17,12 @@ from api.flows import rescore_pipeline, risk_config
 from api.inspection import forecast, methodology_adherence, team_of, team_review_and_states, to_json
 from extract.types import Framework
 from models.crud import state_queries
-from models.crud.review_data import adherence_evidence
+from models.crud.review_data import adherence_elements
 from models.db import make_engine, migrate
 from models.enums import NextStepStatus, ObjectionStatus
 from models.tables import Deal, DealStageHistory, NextStep, Objection
 from signals.forecast import slipped_deals, weighted_pipeline
+from signals.methodology import covered_elements
 from signals.periods import quarter_of, week_of
 from signals.review import weekly_review
 from signals.risk import score_deal
@@ -120,11 +121,11 @@ def test_adherence_reads_the_same_evidence_as_full_states(seeded) -> None:
     session, org = seeded
     owners = [r.id for r in org.reps if r.id is not None]
     states = state_queries.deal_states(session, owner_ids=owners)
-    expected = [(s.owner, s.methodology) for s in states if s.calls]
-    assert adherence_evidence(session, owner_ids=owners, processed_only=True) == expected
-    assert adherence_evidence(session, owner_ids=owners, processed_only=False) == [
-        (s.owner, s.methodology) for s in states
-    ]
+    elements = [(s.owner, covered_elements(s.methodology) if s.methodology else None) for s in states]
+    assert any(e for _, e in elements)
+    expected = [e for e, s in zip(elements, states, strict=True) if s.calls]
+    assert adherence_elements(session, owner_ids=owners, processed_only=True) == expected
+    assert adherence_elements(session, owner_ids=owners, processed_only=False) == elements
     result = methodology_adherence(
         session, members=team_of(session, org.managers[0]), framework=Framework.MEDDICC
     )
