@@ -21,13 +21,20 @@ _HERE_TOO = re.compile(r"\bi'm here (?:too|as well)\s+([a-z][a-z'\-]+\s+[a-z][a-
 _HERE = re.compile(
     r"^(?:(?:hi|hey|hello|yeah|yes|um|uh|so|and|oh)\s+)*([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-]+)?)\s+here\b", re.I
 )
+# "and helena i'm the ceo": a name opening the turn, then the speaker's own title
+_NAME_THEN_TITLE = re.compile(
+    r"^(?:(?:hi|hey|hello|yeah|yes|um|uh|so|and|oh)\s+)*"
+    r"([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-]+)?)\s+(?:i'm|i am) the\b",
+    re.I,
+)
 _ASKED = re.compile(r"\b(?:is this|am i speaking with|are you)\s+([a-z][a-z'\-]+)\b", re.I)
 _NOT_NAMES = re.compile(
     r"^(?:the|a|an|so|just|here|from|with|not|on|in|at|sorry|glad|happy|good|great|fine|okay|ok|really|"
     r"also|still|going|gonna|looking|trying|calling|joining|the|your|our|my|responsible|actually|kind|sure|"
     r"out|back|running|late|new|excited|curious|thinking|hoping|afraid|worried|pretty|very|only|one|two|"
     r"speaking|it|that|this|there|what|who|muted|driving|walking|sitting|on|over|all|yeah|yes|no|hi|hey|"
-    r"everyone|everybody|folks|guys|y'all|team|um|uh|like|kidding|done|ready|stuck|based|told|able)\b",
+    r"everyone|everybody|folks|guys|y'all|team|um|uh|like|kidding|done|ready|stuck|based|told|able|right|"
+    r"alright|well|but|because|honestly|basically|now|then|okay|ok)\b",
     re.I,
 )
 
@@ -42,6 +49,7 @@ def name_speakers(views: list[UtteranceView], docs: list[Doc]) -> dict[str, str]
         # "deb walsh here": a first and last name before "here" (the tagger often calls "deb" an adjective)
         found += [_name(m.group(1), doc, loose=True) for m in _HERE.finditer(v.clean) if " " in m.group(1)]
         found += [_name(m.group(1), doc, loose=True) for m in _HERE_TOO.finditer(v.clean)]
+        found += [_name(m.group(1), doc) for m in _NAME_THEN_TITLE.finditer(v.clean)]
         for name in found:
             if name and len(name) > len(names.get(v.speaker, "")):
                 names[v.speaker] = name

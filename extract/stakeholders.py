@@ -8,8 +8,10 @@ deal (a title, an authority cue, or repeated mentions). "Sarah", "Sarah Chen" an
 
 from __future__ import annotations
 
+import itertools
 import re
 
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc
 
 from extract.authority import Person, person_features, reconcile
@@ -115,16 +117,35 @@ def _collect(
 
 
 _OWN_TITLE = re.compile(
-    r"\b(?:i'm|i am|as|i'm the|as the|my title is|i run|i head|i lead)\s+(?:the\s+|our\s+)?$", re.I
+    r"\b(?:i'm|i am|as|i'm the|as the|my title is|my role is|i run|i head|i lead)\s+(?:the\s+|our\s+)?$", re.I
+)
+# "i run property operations so vp of property ops": a self-description earlier in the sentence
+_SELF_DESCRIBED = re.compile(r"\b(?:i'm|i am|i run|i head|i lead|i oversee|i manage|i look after)\b", re.I)
+_JOINS = frozenset({"so", ",", "-", "--", "and", "basically", "officially"})
+# "I run clinical operations", "i head up procurement": the speaker heads a unit
+_RUNS_UNIT = re.compile(
+    r"\bi (?:run|head(?: up)?|lead|oversee)\s+(?:our\s+)?([a-z][a-z&\-]+(?:\s+[a-z][a-z&\-]+)?)", re.I
 )
 
 
 def own_title(doc: Doc) -> str | None:
-    """Return a title the speaker gives themself ("I'm the VP of Engineering")."""
+    """Return a title the speaker gives themself ("I'm the VP of Engineering", "i run
+    property operations so vp of property ops", "I run clinical operations")."""
     for title in doc.spans["titles"]:
-        if not any(p._.title and abs(p.start - title.start) < 6 for p in doc.spans["people"]):
-            if _OWN_TITLE.search(doc[max(0, title.start - 4) : title.start].text + " "):
-                return str(title.text)
+        if any(p._.title and abs(p.start - title.start) < 6 for p in doc.spans["people"]):
+            continue
+        before = doc[max(0, title.start - 4) : title.start].text + " "
+        if _OWN_TITLE.search(before):
+            return str(title.text)
+        window = doc[max(title.sent.start, title.start - 10) : title.start]
+        joined = title.start == title.sent.start or doc[title.start - 1].lower_ in _JOINS
+        if joined and _SELF_DESCRIBED.search(window.text) and not doc.spans["people"]:
+            return str(title.text)
+    m = _RUNS_UNIT.search(doc.text)
+    if m is not None:
+        unit = list(itertools.takewhile(lambda w: w.lower() not in STOP_WORDS, m.group(1).split()))
+        if unit:
+            return "head of " + " ".join(unit)
     return None
 
 

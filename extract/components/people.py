@@ -82,10 +82,63 @@ def _proper_next_to(doc: Doc, title: Span) -> Span | None:
         j = i
         while 0 <= j < len(doc) and doc[j].tag_ in {"NNP", "NNPS"} and doc[j].ent_type_ != "TITLE":
             j += step
+        if j != i and abs(j - i) == 1 and bridge is _ASR_BRIDGE and _name_like(doc, j):
+            j += step  # "our coo maria lopez": the tagger calls "lopez" an adjective
         if j != i and abs(j - i) <= 3:
             lo, hi = (i, j) if step > 0 else (j + 1, i + 1)
             return Span(doc, lo, hi, label="PERSON")
+        if (
+            bridge is _ASR_BRIDGE
+            and _owned(doc, title, start, i)
+            and _name_like(doc, i)
+            and _name_like(doc, i + step)
+        ):
+            # lowercase ASR tags names as anything (NN, JJ, even VB: "walt emery our board chair"),
+            # so a first and last name that are neither common words nor title words stand in
+            lo, hi = (i, i + 2) if step > 0 else (i - 1, i + 1)
+            return Span(doc, lo, hi, label="PERSON")
     return None
+
+
+# words that follow or precede a title but are no name ("our cfo signs", "vp sales")
+_NOT_NAME_AFTER_TITLE = frozenset(
+    "sales finance operations ops marketing engineering product people hr it legal security data "
+    "team office department group board budget side signs signed approves approved wants wanted "
+    "needs needed says said thinks thought will would should could might can must has had have "
+    "is was are were be been does did do first too also again already just really still then "
+    "now today tomorrow yesterday week month quarter year meeting call email deck contract "
+    "deal vendor vendors tool platform system software price pricing cost costs money number "
+    "numbers decision approval sign-off review here there everything anything nothing something "
+    "about over under with without from into onto for of on in at by to and or but so if because "
+    "yeah yes no okay ok um uh like well right sure actually honestly basically "
+    "told asked wrote sent cares owns runs leads heads signs".split()
+)
+
+
+_POSSESSIVE = frozenset({"our", "my", "their"})
+
+
+def _owned(doc: Doc, title: Span, start: int, i: int) -> bool:
+    """True when "our"/"my"/"their" ties the title to the buyer's people: "walt emery our board
+    chair", "our county administrator leon fischer" (not "the hospital job the owner")."""
+    bridge = doc[min(start, i) : max(start, i) + 1] if i != start else doc[0:0]
+    lead = doc[max(0, title.start - 2) : title.start] if start == title.end else doc[0:0]
+    return any(t.lower_ in _POSSESSIVE for t in (*bridge, *lead))
+
+
+def _name_like(doc: Doc, i: int) -> bool:
+    """True when token i could be part of a lowercase name: a plain word, no stop word or title."""
+    if not 0 <= i < len(doc):
+        return False
+    tok = doc[i]
+    return (
+        tok.is_alpha
+        and len(tok) >= 2
+        and not tok.is_stop
+        and tok.lower_ not in _NOT_NAME_AFTER_TITLE
+        and tok.ent_type_ in {"", "PERSON"}
+        and tok.tag_ not in {"VBD", "VBG", "VBN", "MD", "RB", "IN", "CD"}
+    )
 
 
 def _free(span: Span, people: list[Span]) -> bool:

@@ -92,3 +92,42 @@ def test_speaker_named_from_here_intro_and_greeting_trimmed(rules_analyzer) -> N
     assert said["Speaker 2"] == "deb walsh" and said["Speaker 3"] == "amir patel"
     doc = rules_analyzer.nlp("hey kevin osei here from procurement")
     assert [p.text for p in doc.spans["people"]] == ["kevin osei"]
+
+
+def test_lowercase_names_beside_an_owned_title(rules_analyzer) -> None:
+    nlp = rules_analyzer.nlp
+
+    def people(text: str) -> list[tuple[str, str | None]]:
+        doc = nlp(text)
+        return [(p.text, p._.title) for p in doc.spans["people"]]
+
+    assert ("leon fischer", "administrator") in people("i will brief our county administrator leon fischer")
+    assert ("walt emery", "board chair") in people("so walt emery our board chair signs it")
+    assert people("we used it on the hospital job the owner required it") == []
+    assert people("our vp sales signs everything over ten k") == []
+
+
+def test_speaker_titles_from_self_descriptions(rules_analyzer) -> None:
+    from extract.stakeholders import own_title
+
+    nlp = rules_analyzer.nlp
+    assert own_title(nlp("and i'm tamsin reyes i run property operations so vp of property ops")) == (
+        "vp of property ops"
+    )
+    assert own_title(nlp("Stefan here, I run clinical operations.")) == "head of clinical operations"
+    assert own_title(nlp("I run it past our CFO first.")) is None
+    assert own_title(nlp("i run the numbers every week")) is None
+
+
+def test_speaker_named_before_their_title(rules_analyzer) -> None:
+    sides = {"Speaker 1": Side.REP, "Speaker 2": Side.BUYER}
+    call = make_call(
+        [
+            ("Speaker 1", "hi everyone thanks for joining"),
+            ("Speaker 2", "and helena i'm the ceo so let's get into it"),
+            ("Speaker 1", "great"),
+        ],
+        sides,
+    )
+    rep = rules_analyzer.represent(call)
+    assert name_speakers(rep.views, rep.docs)["Speaker 2"] == "helena"

@@ -13,8 +13,8 @@ SCORER = Path("/work/shared/eval/score_insights.py")
 FLOORS = {
     "next_steps": 0.86,
     "objections": 0.70,
-    "stakeholders": 0.83,
-    "decision_makers": 0.59,
+    "stakeholders": 0.89,
+    "decision_makers": 0.66,
 }  # measured - margin
 
 
