@@ -17,7 +17,7 @@ from api.jsonable import to_json
 from extract.types import Framework
 from models import crud
 from models.crud.bulk_state import deal_states as deal_states_bulk
-from models.crud.review_data import adherence_elements, forecast_data
+from models.crud.review_data import ForecastData, ReviewData, ReviewWindow, adherence_elements, forecast_data
 from models.crud.review_data import review_data as crud_review_data
 from models.crud.state_queries import deal_states as deal_states_by_id
 from models.enums import Role
@@ -50,6 +50,13 @@ def team_of(session: Session, manager: User) -> list[User]:
     return sorted([manager, *crud.list_team(session, manager=manager)], key=lambda u: u.name)
 
 
+def review_window(week: str) -> ReviewWindow:
+    """The stage changes and next steps a weekly review of `week` lists."""
+    period = parse_period(week)
+    due_until = period.start + dt.timedelta(days=DUE_WINDOW_DAYS)
+    return ReviewWindow(period.start, period.end, period.start, due_until)
+
+
 def team_review_and_states(
     session: Session,
     *,
@@ -66,20 +73,28 @@ def team_review_and_states(
     review lists. Also returns the deals' light states (fields, the window's moves and steps).
     """
     owners = [m.id for m in members if m.id is not None]
-    period = parse_period(week)
-    data = crud_review_data(
-        session,
-        owner_ids=owners,
-        moves_from=period.start,
-        moves_until=period.end,
-        due_from=period.start,
-        due_until=period.start + dt.timedelta(days=DUE_WINDOW_DAYS),
-        now=now,
+    data = crud_review_data(session, owner_ids=owners, window=review_window(week), now=now)
+    review = review_from_data(
+        session, data, members=members, week=week, now=now, config=config, quotas=quotas
     )
+    return review, data.states
+
+
+def review_from_data(
+    session: Session,
+    data: ReviewData,
+    *,
+    members: Collection[User],
+    week: str,
+    now: dt.datetime,
+    config: RiskConfig,
+    quotas: Mapping[str, float] | None = None,
+) -> WeeklyReview:
+    """Score the stale deals of `data` from their full state and build the members' review."""
     risks = dict(data.risks)
     for state in deal_states_bulk_ids(session, data.stale):
         risks[state.id] = score_deal(state, now=now, config=config)
-    review = weekly_review(
+    return weekly_review(
         data.states,
         team_owner_ids={m.email for m in members},
         week=week,
@@ -88,7 +103,6 @@ def team_review_and_states(
         quotas=quotas,
         risks=risks,
     )
-    return review, data.states
 
 
 def pipeline_review(session: Session, *, manager: User, week: str, now: dt.datetime) -> dict[str, Any]:
@@ -124,7 +138,13 @@ def forecast_states(
     Stored scores where they hold at `now`; only stale or unscored deals are scored, from their
     full state. The API and the forecast page both answer from this.
     """
-    data = forecast_data(session, owner_ids=owner_ids, now=now)
+    return scored_forecast(session, forecast_data(session, owner_ids=owner_ids, now=now), now, config)
+
+
+def scored_forecast(
+    session: Session, data: ForecastData, now: dt.datetime, config: RiskConfig
+) -> tuple[list[DealState], dict[str, int]]:
+    """The forecast's states with every open deal's score: stale deals scored from their full state."""
     scores = dict(data.scores)
     for state in deal_states_bulk_ids(session, data.stale):
         scores[state.id] = score_deal(state, now=now, config=config).score

@@ -34,7 +34,7 @@ from api.engines import Engines  # noqa: E402
 from api.flows import rescore_pipeline  # noqa: E402
 from api.gctuning import tune_for_server  # noqa: E402
 from api.main import create_app  # noqa: E402
-from api.ui.cache import DealStateCache, VersionedCache  # noqa: E402
+from api.ui.cache import PerDealCache, VersionedCache  # noqa: E402
 from models.db import make_engine, migrate  # noqa: E402
 from models.tables import Call, Deal  # noqa: E402
 from tests.ui.seed import add_deals, make_org, score_all  # noqa: E402
@@ -96,7 +96,7 @@ def _pcts(values: list[float]) -> tuple[float, float]:
 
 MODES = {
     "warm": "",
-    "changed": " (after a change: summary recomputed, unchanged deals' states cached)",
+    "changed": " (after a change: summary recomputed, unchanged deals' reads cached)",
     "cold": " (cold: both caches emptied)",
 }
 
@@ -116,7 +116,7 @@ def measure(
         if mode in ("changed", "cold"):
             state.ui_cache = VersionedCache()
         if mode == "cold":
-            state.ui_states = DealStateCache()
+            state.ui_deals = PerDealCache()
         response = client.get(path)
         assert response.status_code == 200, (path, response.status_code)
         wall.append(timer.last_ms)

@@ -1,9 +1,11 @@
-"""A small in-process cache for the heavy team and forecast summaries.
+"""Small in-process caches for the heavy team and forecast pages.
 
-Entries are keyed by what the page shows (who, which week or period, which people) and tagged
-with the change feed's cursor (`data_version`): any change to a deal, next step or risk moves
-the cursor and the next request recomputes. Entries also expire after a few minutes, since risk
-depends on the passage of time (e.g. days without buyer activity).
+`VersionedCache` holds whole summaries: entries are keyed by what the page shows (who, which
+week or period, which people) and tagged with the change feed's cursor (`data_version`): any
+change to a deal, next step or risk moves the cursor and the next request recomputes. Entries
+also expire after a few minutes, since risk depends on the passage of time (e.g. days without
+buyer activity). When a summary must be recomputed, `PerDealCache` gives back what was read of
+every deal whose version stands, so the recomputation reads only the deals that changed.
 """
 
 from __future__ import annotations
@@ -11,17 +13,18 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from typing import Any
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from fastapi import Request
-from sqlmodel import Session
 
-from models.crud import pages as page_queries
-from signals.types import DealState
+from models.crud.pages import DealVersion
 
 TTL_S = 300.0
 MAX_ENTRIES = 64
+# A leader's forecast over every deal plus a few weeks of team reviews (~2 KB an entry).
+MAX_DEAL_ENTRIES = 100_000
+T = TypeVar("T")
 
 
 class VersionedCache:
@@ -49,30 +52,45 @@ class VersionedCache:
         return value
 
 
-class DealStateCache:
-    """Each deal's `DealState`, kept while the deal's version stands.
+class PerDealCache:
+    """What a page read of each deal, kept while the deal's version and owner stand.
 
     Every crud write to a deal (CRM update, stage move, processed call, next-step review, risk)
-    bumps `deals.version`, so after one review only that deal is read again.
+    bumps `deals.version`, so after one review only that deal is read again: a team page over
+    5,000 deals reads one. Entries are per kind (one week's review, the forecast); the least
+    recently used go beyond `max_entries`. Freshness of stored risk is not part of an entry:
+    callers judge it from `DealVersion.risk_fresh_until`, read with the versions each time.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_entries: int = MAX_DEAL_ENTRIES) -> None:
+        self.max_entries = max_entries
         self._lock = threading.Lock()
-        self._states: dict[int, tuple[int, DealState]] = {}
+        self._items: OrderedDict[tuple[Hashable, int], tuple[tuple[int, str], Any]] = OrderedDict()
 
-    def states(self, session: Session, *, owner_ids: list[int]) -> list[DealState]:
-        """Return the owners' deal states in id order, reading only new or changed deals."""
-        versions = page_queries.deal_versions(session, owner_ids=owner_ids)
+    def values(
+        self, kind: Hashable, deals: Sequence[DealVersion], load: Callable[[list[int]], Mapping[int, T]]
+    ) -> dict[int, T]:
+        """Return each deal's value by id, calling `load` with the ids not cached at their version.
+
+        A deal that `load` does not return (deleted meanwhile) is left out.
+        """
+        found: dict[int, T] = {}
         with self._lock:
-            known = {i: self._states.get(i) for i, _ in versions}
-        stale = [i for i, v in versions if (hit := known[i]) is None or hit[0] != v]
-        fresh = page_queries.deal_states(session, owner_ids=None, deal_ids=stale) if stale else []
-        by_id = {int(s.id): s for s in fresh}
+            for deal in deals:
+                hit = self._items.get((kind, deal.id))
+                if hit is not None and hit[0] == (deal.version, deal.owner_email):
+                    self._items.move_to_end((kind, deal.id))
+                    found[deal.id] = hit[1]
+        missing = [d for d in deals if d.id not in found]
+        loaded = load([d.id for d in missing]) if missing else {}
         with self._lock:
-            for deal_id, version in versions:
-                if deal_id in by_id:
-                    self._states[deal_id] = (version, by_id[deal_id])
-        return [by_id[i] if i in by_id else known[i][1] for i, _ in versions]  # type: ignore[index]
+            for deal in missing:
+                if deal.id in loaded:
+                    self._items[(kind, deal.id)] = ((deal.version, deal.owner_email), loaded[deal.id])
+                    found[deal.id] = loaded[deal.id]
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+        return found
 
 
 def ui_cache(request: Request) -> VersionedCache:
@@ -81,7 +99,7 @@ def ui_cache(request: Request) -> VersionedCache:
     return cache
 
 
-def state_cache(request: Request) -> DealStateCache:
-    """Return the app's per-deal state cache."""
-    cache: DealStateCache = request.app.state.ui_states
+def deal_cache(request: Request) -> PerDealCache:
+    """Return the app's per-deal cache."""
+    cache: PerDealCache = request.app.state.ui_deals
     return cache

@@ -12,12 +12,14 @@ from sqlmodel import Session, col, select
 
 from api.deps import SessionDep
 from api.flows import risk_config
-from api.inspection import forecast_states
+from api.inspection import scored_forecast
 from api.ui.access import owner_scope, require_role
 from api.ui.auth import PageUserDep
-from api.ui.cache import ui_cache
+from api.ui.cache import PerDealCache, deal_cache, ui_cache
 from api.ui.render import PageError, render
 from models.crud import pages as page_queries
+from models.crud.review_data import ForecastData, forecast_entries, split_scores
+from models.crud.state_queries import deal_scope
 from models.enums import Role
 from models.tables import User
 from signals.config import RiskConfig
@@ -28,6 +30,7 @@ from signals.types import DealState
 
 router = APIRouter(include_in_schema=False)
 NO_TEAM = "No manager"
+BY_ID_LIMIT = 1000  # more deals than this to read: select them by owner, not by id
 
 
 def _teams(session: Session) -> dict[str, str]:
@@ -72,14 +75,21 @@ def team_rows(
 
 
 def forecast_summary(
-    session: Session, scope: list[int] | None, period: Period, now: dt.datetime
+    session: Session,
+    scope: list[int] | None,
+    period: Period,
+    now: dt.datetime,
+    deals: PerDealCache | None = None,
 ) -> dict[str, Any]:
     """Compute the period's pipeline per team and its slipped deals (cached by the caller).
 
-    The same deals, scores and configuration as the forecast API (`api.inspection`).
+    The same deals, scores and configuration as the forecast API (`api.inspection`); through
+    `deals` when given, only the deals changed since are read again.
     """
     config = risk_config(session)
-    states, scores = forecast_states(session, owner_ids=scope, now=now, config=config)
+    states, scores = scored_forecast(
+        session, _forecast_data(session, scope, now, deals or PerDealCache()), now, config
+    )
     rows = team_rows(states, _teams(session), period, scores, config)
     return {
         "rows": rows,
@@ -87,6 +97,19 @@ def forecast_summary(
         "slipped": slipped_deals(states, period=period),
         "names": {s.id: (s.name, s.owner) for s in states},
     }
+
+
+def _forecast_data(
+    session: Session, scope: list[int] | None, now: dt.datetime, deals: PerDealCache
+) -> ForecastData:
+    versions = page_queries.deal_versions(session, owner_ids=scope)
+
+    def load(ids: list[int]) -> dict[int, tuple[DealState, int | None]]:
+        # After a restart every deal is missing: read by owner rather than by thousands of ids.
+        return forecast_entries(session, scope=ids if len(ids) <= BY_ID_LIMIT else deal_scope(scope))
+
+    entries = deals.values("forecast", versions, load)
+    return split_scores([(v.id, entries[v.id], v.risk_fresh_until) for v in versions if v.id in entries], now)
 
 
 @router.get("/forecast", response_class=HTMLResponse)
@@ -101,7 +124,9 @@ def forecast_page(
     scope = owner_scope(session, me.user)
     key = ("forecast", tuple(scope) if scope is not None else None, chosen.label, today)
     summary = ui_cache(request).get_or_compute(
-        key, page_queries.data_version(session), lambda: forecast_summary(session, scope, chosen, now)
+        key,
+        page_queries.data_version(session),
+        lambda: forecast_summary(session, scope, chosen, now, deal_cache(request)),
     )
     this_q = quarter_of(today)
     context = {

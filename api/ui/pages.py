@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api.ui import auth, deals, forecast, review, team
-from api.ui.cache import DealStateCache, VersionedCache
+from api.ui.cache import PerDealCache, VersionedCache
 from api.ui.render import HERE, PageError, SignInRequired, render
 
 ROUTERS = (auth.router, review.router, deals.router, team.router, forecast.router)
@@ -38,6 +38,6 @@ def mount(app: FastAPI) -> None:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.state.ui_cache = VersionedCache()
-    app.state.ui_states = DealStateCache()
+    app.state.ui_deals = PerDealCache()
     app.add_exception_handler(PageError, _page_error)
     app.add_exception_handler(SignInRequired, _sign_in)

@@ -12,14 +12,15 @@ from sqlmodel import Session, col, select
 
 from api.deps import SessionDep, SettingsDep
 from api.flows import risk_config
-from api.inspection import team_review_and_states
+from api.inspection import review_from_data, review_window
 from api.ui.access import require_role, team_of
 from api.ui.auth import PageUserDep
-from api.ui.cache import ui_cache
+from api.ui.cache import PerDealCache, deal_cache, ui_cache
 from api.ui.render import PageError, render
 from extract.types import Framework
 from models.crud import pages as page_queries
-from models.crud.review_data import adherence_elements
+from models.crud.review_data import ReviewData, ReviewEntry, adherence_elements, review_entries, split_fresh
+from models.crud.state_queries import deal_scope
 from models.enums import Role
 from models.tables import User
 from signals.errors import PeriodError
@@ -28,6 +29,7 @@ from signals.periods import week_of
 
 router = APIRouter(include_in_schema=False)
 TALK_DAYS = 90
+BY_ID_LIMIT = 1000  # more deals than this to read: select them by owner, not by id
 
 
 def _managers(session: Session) -> list[User]:
@@ -120,7 +122,7 @@ def team_page(
     summary = ui_cache(request).get_or_compute(
         key,
         page_queries.data_version(session),
-        lambda: team_summary(session, lead, people, week_label, framework, now),
+        lambda: team_summary(session, lead, people, week_label, framework, now, deal_cache(request)),
     )
     context = {
         "lead": lead,
@@ -139,17 +141,19 @@ def team_summary(
     week: str,
     framework: Framework,
     now: dt.datetime,
+    deals: PerDealCache | None = None,
 ) -> dict[str, Any]:
     """Compute the team's review, adherence and talk metrics (cached by the caller).
 
     The review reads stored risk (scoring only stale deals) and the week's moves and next
-    steps; adherence reads methodology evidence directly: no full deal states are built.
+    steps, through `deals` when given (only deals changed since are read again); adherence
+    reads which methodology elements each deal covers: no full deal states are built.
     """
     members = [lead, *(u for u in people if u.id != lead.id)]
+    config = risk_config(session)
     try:
-        review, states = team_review_and_states(
-            session, members=members, week=week, now=now, config=risk_config(session)
-        )
+        data = _review_data(session, members, week, now, deals or PerDealCache())
+        review = review_from_data(session, data, members=members, week=week, now=now, config=config)
     except PeriodError as exc:
         raise PageError(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
     owners = [u.id for u in people if u.id is not None]
@@ -158,5 +162,22 @@ def team_summary(
         "adherence": adherence(evidence, people, framework),
         "talk": talk_metrics(session, people, now.date() - dt.timedelta(days=TALK_DAYS)),
         "review": review,
-        "names": {s.id: s.name for s in states},
+        "names": {s.id: s.name for s in data.states},
     }
+
+
+def _review_data(
+    session: Session, members: Sequence[User], week: str, now: dt.datetime, deals: PerDealCache
+) -> ReviewData:
+    owners = [m.id for m in members if m.id is not None]
+    window = review_window(week)
+    versions = page_queries.deal_versions(session, owner_ids=owners)
+
+    def load(ids: list[int]) -> dict[int, ReviewEntry]:
+        # After a restart every deal is missing: read by owner rather than by thousands of ids.
+        scope = ids if len(ids) <= BY_ID_LIMIT else deal_scope(owners)
+        return review_entries(session, scope=scope, window=window)
+
+    entries = deals.values(("review", window), versions, load)
+    found = [(v.id, entries[v.id], v.risk_fresh_until) for v in versions if v.id in entries]
+    return split_fresh(found, now)

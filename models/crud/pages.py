@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from models.crud.state_queries import Owners, deal_scope, deal_states
+from models.crud.state_queries import Owners, deal_scope, deal_states, plain_rows
+from models.crud.state_queries import table as state_table
 from models.enums import CallStatus, NextStepStatus, ObjectionStatus
 from models.tables import (
     Call,
@@ -26,10 +27,12 @@ from models.tables import (
     NextStep,
     Objection,
     Stakeholder,
+    User,
     Utterance,
 )
 
 __all__ = [
+    "DealVersion",
     "QueueItem",
     "close_date_history",
     "data_version",
@@ -158,12 +161,28 @@ def talk_speakers(
     return [(owner_id, value) for owner_id, value in rows]
 
 
-def deal_versions(session: Session, *, owner_ids: Owners) -> list[tuple[int, int]]:
-    """Return (id, version) of the owners' deals: every crud write to a deal bumps its version."""
-    rows = session.exec(
-        select(Deal.id, Deal.version).where(col(Deal.id).in_(deal_scope(owner_ids))).order_by(col(Deal.id))
-    ).all()
-    return [(deal_id, version) for deal_id, version in rows if deal_id is not None]
+@dataclass(frozen=True, slots=True)
+class DealVersion:
+    """What says whether a page's per-deal read still holds: every crud write to a deal bumps
+    its version; the owner's email and the stored risk's freshness move without one."""
+
+    id: int
+    version: int
+    owner_email: str
+    risk_fresh_until: dt.datetime | None
+
+
+def deal_versions(session: Session, *, owner_ids: Owners) -> list[DealVersion]:
+    """Return the owners' deals' versions (all deals when None), by id."""
+    d, u = (state_table(m).c for m in (Deal, User))
+    rows = plain_rows(
+        session,
+        sa.select(d.id, d.version, u.email, d.risk_fresh_until)
+        .join(state_table(User), u.id == d.owner_id)
+        .where(d.id.in_(deal_scope(owner_ids)))
+        .order_by(d.id),
+    )
+    return [DealVersion(*row) for row in rows]
 
 
 def data_version(session: Session) -> int:

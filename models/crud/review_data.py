@@ -18,11 +18,23 @@ from sqlmodel import Session
 
 from models.crud import state_queries
 from models.enums import CallStatus, NextStepStatus
-from models.tables import Call, Deal, DealStageHistory, NextStep
+from models.tables import Call, Deal, DealStageHistory, NextStep, User
 from signals.methodology import CoveredElements
 from signals.types import AnyRisk, DealState, StoredScore
 
-__all__ = ["ForecastData", "ReviewData", "adherence_elements", "forecast_data", "review_data"]
+__all__ = [
+    "ForecastData",
+    "ReviewData",
+    "ReviewEntry",
+    "ReviewWindow",
+    "forecast_entries",
+    "review_entries",
+    "split_scores",
+    "split_fresh",
+    "adherence_elements",
+    "forecast_data",
+    "review_data",
+]
 
 _OPEN_STEPS = (NextStepStatus.SUGGESTED, NextStepStatus.ACCEPTED, NextStepStatus.EDITED)
 
@@ -40,53 +52,82 @@ def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), dt.UTC)
 
 
-def review_data(
-    session: Session,
-    *,
-    owner_ids: Collection[int],
-    moves_from: dt.date,
-    moves_until: dt.date,
-    due_from: dt.date,
-    due_until: dt.date,
-    now: dt.datetime,
-) -> ReviewData:
-    """Read the owners' deals with the stage changes in [moves_from, moves_until) (UTC days),
-    the open next steps due in [due_from, due_until), and each open deal's stored risk."""
+@dataclass(frozen=True, slots=True)
+class ReviewEntry:
+    """One deal as a review reads it: its light state and its stored risk, fresh or not."""
+
+    state: DealState  # deal fields, the window's stage changes and due next steps
+    risk: StoredScore | None  # None: never scored
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewWindow:
+    """Stage changes in [moves_from, moves_until) (UTC days) and open next steps due in
+    [due_from, due_until): all of a deal's evidence that a weekly review lists."""
+
+    moves_from: dt.date
+    moves_until: dt.date
+    due_from: dt.date
+    due_until: dt.date
+
+
+def review_entries(session: Session, *, scope: Any, window: ReviewWindow) -> dict[int, ReviewEntry]:
+    """Read the deals in `scope` (ids, or a select of them) for a review, by deal id."""
     d, h, n = (state_queries.table(m).c for m in (Deal, DealStageHistory, NextStep))
-    scope = sa.select(d.id).where(d.owner_id.in_(list(owner_ids)))
-    risk = (d.risk_score, d.risk_level, d.risk_factors, d.risk_fresh_until)
+    risk = (d.risk_score, d.risk_level, d.risk_factors)
     rows = state_queries.deal_rows(session, d.id.in_(scope), *risk)
-    in_week = sa.and_(h.at >= _midnight(moves_from), h.at < _midnight(moves_until))
+    in_week = sa.and_(h.at >= _midnight(window.moves_from), h.at < _midnight(window.moves_until))
     due = sa.func.coalesce(n.edited_due, n.due)
-    due_soon = sa.and_(n.status.in_(_OPEN_STEPS), due >= due_from, due < due_until)
+    due_soon = sa.and_(n.status.in_(_OPEN_STEPS), due >= window.due_from, due < window.due_until)
     evidence: dict[str, dict[int, Any]] = {
         "stage_changes": state_queries.stage_changes(session, scope, in_week),
         "next_steps": state_queries.next_steps(session, scope, due_soon),
     }
-    states = [state_queries.state_from_row(r, evidence, {}) for r in rows]
-    risks, stale = _stored(rows, states, now)
-    return ReviewData(states, risks, stale)
+    return {
+        r.id: ReviewEntry(
+            state_queries.state_from_row(r, evidence, {}),
+            StoredScore.read(r.risk_score, r.risk_level, r.risk_factors or [])
+            if r.risk_score is not None
+            else None,
+        )
+        for r in rows
+    }
 
 
-def _holds(row: Any, now: dt.datetime) -> bool:
-    """Whether a deal row's stored score is exact at `now` (scored, and fresh until later)."""
-    return row.risk_score is not None and row.risk_fresh_until is not None and row.risk_fresh_until > now
+def _fresh_until(session: Session, scope: Any) -> dict[int, dt.datetime | None]:
+    d = state_queries.table(Deal).c
+    rows = state_queries.plain_rows(session, sa.select(d.id, d.risk_fresh_until).where(d.id.in_(scope)))
+    return {int(deal_id): fresh for deal_id, fresh in rows}
 
 
-def _stored(
-    rows: Sequence[Any], states: Sequence[DealState], now: dt.datetime
-) -> tuple[dict[str, AnyRisk], list[int]]:
-    """Split open deals into those whose stored risk holds at `now` (with it) and the stale ones."""
+def split_fresh(
+    entries: Sequence[tuple[int, ReviewEntry, dt.datetime | None]], now: dt.datetime
+) -> ReviewData:
+    """Split (id, entry, current `risk_fresh_until`) into the review's states, the open deals'
+    stored risks that hold at `now`, and the open deals to score afresh."""
     risks: dict[str, AnyRisk] = {}
     stale: list[int] = []
-    for r, state in zip(rows, states, strict=True):
-        if state.stage.is_closed:
+    for deal_id, entry, fresh_until in entries:
+        if entry.state.stage.is_closed:
             continue
-        if _holds(r, now):
-            risks[state.id] = StoredScore.read(r.risk_score, r.risk_level, r.risk_factors or [])
+        if entry.risk is not None and fresh_until is not None and fresh_until > now:
+            risks[entry.state.id] = entry.risk
         else:
-            stale.append(r.id)
-    return risks, stale
+            stale.append(deal_id)
+    return ReviewData([e.state for _, e, _ in entries], risks, stale)
+
+
+def review_data(
+    session: Session, *, owner_ids: Collection[int], window: ReviewWindow, now: dt.datetime
+) -> ReviewData:
+    """Read the owners' deals for a review, with each open deal's stored risk that holds at `now`."""
+    d = state_queries.table(Deal).c
+    scope = sa.select(d.id).where(d.owner_id.in_(list(owner_ids)))
+    fresh = dict(
+        state_queries.plain_rows(session, sa.select(d.id, d.risk_fresh_until).where(d.id.in_(scope)))
+    )
+    entries = review_entries(session, scope=scope, window=window)
+    return split_fresh([(i, e, fresh.get(i)) for i, e in entries.items()], now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,22 +139,42 @@ class ForecastData:
     stale: list[int]  # open deals to score from their full state (never scored, or stale)
 
 
+def forecast_entries(session: Session, *, scope: Any) -> dict[int, tuple[DealState, int | None]]:
+    """Read the deals in `scope` (ids, or a select of them) for a forecast: each deal's fields
+    and close-date changes, and its stored score (None: never scored), by deal id."""
+    d = state_queries.table(Deal).c
+    rows = state_queries.deal_rows(session, d.id.in_(scope), d.risk_score)
+    states = state_queries.build_states(session, rows, scope, full=False)
+    return {r.id: (state, r.risk_score) for r, state in zip(rows, states, strict=True)}
+
+
+def split_scores(
+    entries: Sequence[tuple[int, tuple[DealState, int | None], dt.datetime | None]], now: dt.datetime
+) -> ForecastData:
+    """Split (id, forecast entry, current `risk_fresh_until`) into the states, the open deals'
+    stored scores that hold at `now`, and the open deals to score afresh."""
+    scores: dict[str, int] = {}
+    stale: list[int] = []
+    for deal_id, (state, score), fresh_until in entries:
+        if state.stage.is_closed:
+            continue
+        if score is not None and fresh_until is not None and fresh_until > now:
+            scores[state.id] = score
+        else:
+            stale.append(deal_id)
+    return ForecastData([state for _, (state, _), _ in entries], scores, stale)
+
+
 def forecast_data(session: Session, *, owner_ids: Collection[int] | None, now: dt.datetime) -> ForecastData:
     """Read the owners' deals (all when None) with their close-date changes, for a forecast,
     and each open deal's stored score where it holds at `now` (the factors are not read)."""
     d = state_queries.table(Deal).c
     scope = state_queries.deal_scope(owner_ids)
-    rows = state_queries.deal_rows(session, d.id.in_(scope), d.risk_score, d.risk_fresh_until)
-    states = state_queries.build_states(session, rows, scope, full=False)
-    scores: dict[str, int] = {}
-    stale: list[int] = []
-    for r, state in zip(rows, states, strict=True):
-        if not state.stage.is_closed:
-            if _holds(r, now):
-                scores[state.id] = r.risk_score
-            else:
-                stale.append(r.id)
-    return ForecastData(states, scores, stale)
+    fresh = dict(
+        state_queries.plain_rows(session, sa.select(d.id, d.risk_fresh_until).where(d.id.in_(scope)))
+    )
+    entries = forecast_entries(session, scope=scope)
+    return split_scores([(i, e, fresh.get(i)) for i, e in entries.items()], now)
 
 
 def adherence_elements(
@@ -126,7 +187,10 @@ def adherence_elements(
     d, c = state_queries.table(Deal).c, state_queries.table(Call).c
     scope = sa.select(d.id).where(d.owner_id.in_(list(owner_ids)))
     if processed_only:
-        scope = scope.where(d.id.in_(sa.select(c.deal_id).where(c.status == CallStatus.DONE)))
+        # Correlated, so each deal is one index lookup (an IN over every call scanned them all).
+        scope = scope.where(sa.exists().where(c.deal_id == d.id, c.status == CallStatus.DONE))
     found = state_queries.methodology_elements(session, scope)
-    rows = state_queries.deal_rows(session, d.id.in_(scope))
-    return [(r.email, found.get(r.id)) for r in rows]
+    u = state_queries.table(User).c
+    owners = sa.select(d.id, u.email).join(state_queries.table(User), u.id == d.owner_id)
+    rows = state_queries.plain_rows(session, owners.where(d.id.in_(scope)).order_by(d.id))
+    return [(email, found.get(deal_id)) for deal_id, email in rows]

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlmodel import Session, col, select
 
+from api.jsonable import to_json
+from api.ui.access import team_of
+from api.ui.cache import PerDealCache
+from api.ui.forecast import forecast_summary
+from api.ui.team import team_summary
+from extract.types import Framework
 from models import crud
 from models.crud import pages as page_queries
 from models.db import make_engine
 from models.enums import NextStepStatus, ReviewDecision
 from models.schemas import NextStepReview
 from models.tables import Deal, NextStep
+from signals.periods import quarter_of, week_of
 from tests.ui.conftest import World
 
 
@@ -47,24 +55,47 @@ def test_review_queue_lists_only_suggested_steps_of_the_owners(world: World) -> 
     engine.dispose()
 
 
-def test_the_state_cache_rereads_only_changed_deals(world: World) -> None:
-    from api.ui.cache import DealStateCache
+class CountingCache(PerDealCache):
+    """A per-deal cache that remembers how many deals each recomputation had to read."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.loaded: list[int] = []
+
+    def values(self, kind: Any, deals: Any, load: Any) -> Any:
+        def counted(ids: list[int]) -> Any:
+            self.loaded.append(len(ids))
+            return load(ids)
+
+        return super().values(kind, deals, counted)
+
+
+def _summaries(session: Session, world: World, deals: PerDealCache | None) -> Any:
+    now = dt.datetime.now(dt.UTC)
+    lead = world.org.managers[0]
+    week = week_of(now.date()).label
+    team = team_summary(session, lead, team_of(session, lead), week, Framework.MEDDICC, now, deals)
+    forecast = forecast_summary(session, None, quarter_of(now.date()), now, deals)
+    return to_json(team), to_json(forecast)
+
+
+def test_the_per_deal_cache_rereads_only_changed_deals_and_agrees_with_a_full_read(world: World) -> None:
     engine = make_engine(world.settings.resolved_database_url)
-    cache = DealStateCache()
-    owners = [u.id for u in world.org.reps if u.id is not None]
+    cache = CountingCache()
     with Session(engine) as session:
-        assert cache.states(session, owner_ids=owners) == page_queries.deal_states(session, owner_ids=owners)
+        deals = len(session.exec(select(Deal.id)).all())
+        assert _summaries(session, world, cache) == _summaries(session, world, None)
+        assert sum(cache.loaded) > 1
+        cache.loaded.clear()
+        assert _summaries(session, world, cache) == _summaries(session, world, None)
+        assert cache.loaded == []  # nothing changed: nothing read again
         step = session.exec(
-            select(NextStep).where(NextStep.deal_id == world.other_rep_deal).order_by(col(NextStep.id))
+            select(NextStep).where(NextStep.deal_id == world.rep_deal).order_by(col(NextStep.id))
         ).first()
         assert step is not None
-        review = NextStepReview(decision=ReviewDecision.REJECT)
-        crud.review_next_step(session, next_step=step, review=review, by_user=world.org.reps[1])
-        after = cache.states(session, owner_ids=owners)
-        assert after == page_queries.deal_states(session, owner_ids=owners)
-        changed = next(s for s in after if s.id == str(world.other_rep_deal))
-        assert changed.next_steps[0].status == NextStepStatus.REJECTED
-        deal = session.get(Deal, world.other_rep_deal)
-        assert deal is not None and changed == crud.deal_state(session, deal=deal)
+        review = NextStepReview(decision=ReviewDecision.EDIT, action="call the CFO", due=dt.date.today())
+        crud.review_next_step(session, next_step=step, review=review, by_user=world.org.reps[0])
+        after = _summaries(session, world, cache)
+        assert cache.loaded == [1, 1]  # the reviewed deal, once for the team page, once for the forecast
+        assert after == _summaries(session, world, None) and deals > 2
     engine.dispose()
