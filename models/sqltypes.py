@@ -45,6 +45,25 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        if dialect.name == "sqlite":
+            # Re-scoring reads ~10 timestamps a deal: one C parse of the stored text instead of
+            # SQLAlchemy's parse, this decorator's hook and a `replace` (a third of the time).
+            return sqlite_text_to_utc
+        return super().result_processor(dialect, coltype)
+
+
+def sqlite_text_to_utc(value: str | dt.datetime | None) -> dt.datetime | None:
+    """Read a timestamp SQLite holds as naive UTC text ("2026-12-05 01:38:16.123456")."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value + "+00:00")
+        except ValueError:  # not the stored form (e.g. written with an offset by hand)
+            value = dt.datetime.fromisoformat(value)
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
 
 class Money(sa.TypeDecorator[Decimal]):
     """A decimal amount with 2 places: NUMERIC on PostgreSQL, exact text-free REAL round trip on SQLite."""

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from models.db import check_connection, get_session, make_engine, migrate
 from models.errors import DatabaseUnavailableError
+from models.sqltypes import sqlite_text_to_utc
 from models.tables import Account, Deal
 from tests.models.factories import make_deal
 
@@ -85,3 +86,29 @@ def test_in_memory_sqlite_with_static_pool_migrates():
             assert session.exec(select(Deal)).one().external_id == "CRM-1"
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-12-05 01:38:16.123456", dt.datetime(2026, 12, 5, 1, 38, 16, 123456, tzinfo=dt.UTC)),
+        ("2026-12-05 01:38:16", dt.datetime(2026, 12, 5, 1, 38, 16, tzinfo=dt.UTC)),  # SQL CURRENT_TIMESTAMP
+        ("2026-12-05T03:38:16+02:00", dt.datetime(2026, 12, 5, 1, 38, 16, tzinfo=dt.UTC)),  # written by hand
+        (None, None),
+    ],
+)
+def test_sqlite_timestamp_text_reads_back_as_aware_utc(text, expected):
+    got = sqlite_text_to_utc(text)
+    assert got == expected and (got is None or got.tzinfo is dt.UTC)
+
+
+def test_stored_timestamps_keep_their_microseconds(engine):
+    at = dt.datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+    with Session(engine) as session:
+        deal = make_deal(session)
+        deal.created_at = at
+        session.add(deal)
+        session.commit()
+        deal_id = deal.id
+    with Session(engine) as session:
+        assert session.get(Deal, deal_id).created_at == at.astimezone(dt.UTC)
