@@ -11,13 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from api.crm_fields import crm_fields
-from api.deps import CurrentUser, RevOpsUser, SessionDep, ensure_deal_access
+from api.deps import CurrentUser, RevOpsUser, SessionDep, ensure_deal_access, read_caches
 from api.flows import rescore_deal, rescore_deals
 from api.idempotency import replay_or_run
 from api.problems import ProblemError
-from api.routes.deals import etag, expected_version
+from api.routes.deals import etag, etag_matches, expected_version
 from models import crud
 from models.crud.crm_bulk import BulkOutcome, upsert_deals_from_crm
+from models.crud.public import deal_view_json
 from models.errors import VersionConflictError
 from models.schemas import CrmDealUpsert, DealPublic, normalize_email
 from models.tables import Account, Contact, Deal, User
@@ -79,12 +80,29 @@ def _rescore_written(session: Session, deal: Deal) -> None:
         session.refresh(deal)
 
 
-@router.get("/deals/{external_id}", response_model=DealPublic, responses={403: {}, 404: {}})
-def get_crm_deal(external_id: str, session: SessionDep, user: CurrentUser, response: Response) -> DealPublic:
-    """Retrieve a deal by the CRM's id."""
+@router.get(
+    "/deals/{external_id}",
+    response_model=DealPublic,
+    responses={304: {"description": "`If-None-Match` names the current ETag"}, 403: {}, 404: {}},
+)
+def get_crm_deal(
+    external_id: str,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Retrieve a deal by the CRM's id (the same JSON as `GET /v1/deals/{id}`, kept per version)."""
     deal = ensure_deal_access(session, user, crud.get_deal_by_external_id(session, external_id=external_id))
-    response.headers["ETag"] = etag(deal.version)
-    return crud.deal_to_public(session, deal)
+    assert deal.id is not None
+    if if_none_match is not None and etag_matches(if_none_match, deal.version):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag(deal.version)})
+    views = read_caches(request).deal_views
+    body = views.get(deal.id, deal.version)
+    if body is None:
+        body = deal_view_json(session, deal)
+        views.put(deal.id, deal.version, body)
+    return Response(body, media_type="application/json", headers={"ETag": etag(deal.version)})
 
 
 class CrmDealRecord(CrmDealUpsert):

@@ -264,3 +264,21 @@ def test_contact_update_shows_on_the_next_read(app_on: tuple[TestClient, Team, s
     )
     assert updated.status_code == 200
     assert _read(client, team, deal["id"])["stakeholders"][0]["title"] == "COO"
+
+
+def test_the_crm_read_serves_the_same_kept_json_and_moves_with_writes(
+    app_on: tuple[TestClient, Team, str],
+) -> None:
+    client, team, _ = app_on
+    deal = _create(client, team, "CRM-READ-1")
+    first = client.get("/v1/crm/deals/CRM-READ-1", headers=team.auth("rep"))
+    assert first.status_code == 200 and first.json() == _read(client, team, deal["id"])
+    tag = first.headers["etag"]
+    unchanged = client.get("/v1/crm/deals/CRM-READ-1", headers=team.auth("rep") | {"If-None-Match": tag})
+    assert unchanged.status_code == 304 and unchanged.headers["etag"] == tag
+    updated = client.put("/v1/crm/deals/CRM-READ-1", json=deal_body(amount=777), headers=team.auth("revops"))
+    assert updated.status_code == 200, updated.text
+    again = client.get("/v1/crm/deals/CRM-READ-1", headers=team.auth("rep") | {"If-None-Match": tag})
+    assert again.status_code == 200 and float(again.json()["amount"]) == 777
+    assert again.headers["etag"] != tag and again.json() == _read(client, team, deal["id"])
+    assert client.get("/v1/crm/deals/CRM-READ-1", headers=team.auth("other_rep")).status_code == 403
