@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 import urllib.parse
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # (host, port) -> the addresses it resolves to; socket.gaierror when it does not resolve.
 Resolver = Callable[[str, int], list[str]]
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # embeds an IPv4 address in its last 32 bits
+DNS_TIMEOUT_S = 5.0  # a resolver slower than this is treated as not resolving
 REFUSED_KINDS = ("loopback", "private", "link_local", "multicast", "reserved", "unspecified")
 
 
@@ -33,10 +35,32 @@ class UnsafeTargetError(Exception):
     """A webhook URL that must not be called (bad scheme, no host, or a non-public address)."""
 
 
-def resolve(host: str, port: int) -> list[str]:
-    """Return every address `host` resolves to (raises socket.gaierror when it does not)."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+def resolve(host: str, port: int, *, timeout_s: float = DNS_TIMEOUT_S) -> list[str]:
+    """Return every address `host` resolves to (raises socket.gaierror when it does not).
+
+    getaddrinfo has no timeout of its own, and a stuck resolver would hold a subscription
+    request or a delivery thread for as long as it likes: the lookup runs in a daemon thread
+    and is given up after `timeout_s` (the URL then counts as not resolving now).
+    """
+    found: list[list[str] | BaseException] = []
+    done = threading.Event()
+
+    def lookup() -> None:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            found.append(list(dict.fromkeys(str(info[4][0]) for info in infos)))
+        except BaseException as exc:  # handed to the caller below
+            found.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=lookup, name="webhook-dns", daemon=True).start()
+    if not done.wait(timeout_s):
+        raise socket.gaierror(f"resolving {host!r} took longer than {timeout_s:g} s")
+    result = found[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def refusal(address: IPAddress) -> str | None:

@@ -249,3 +249,27 @@ def test_deliveries_of_crm_changes_to_a_loopback_url_never_leave(
         events = session.exec(select(OutboxEvent)).all()
     assert events and all(e.next_attempt_at == NEVER for e in events)
     assert _Counter.hits == []
+
+
+def test_a_stuck_resolver_is_given_up_after_the_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+
+    def stuck(*_args: object, **_kwargs: object) -> list[object]:
+        release.wait(10)  # a resolver that does not answer
+        return []
+
+    monkeypatch.setattr(socket, "getaddrinfo", stuck)
+    try:
+        with pytest.raises(socket.gaierror, match="took longer than 0.2 s"):
+            resolve("stuck.example", 443, timeout_s=0.2)
+        # On save such a URL counts as not resolving now: accepted, checked again on delivery.
+        quick = lambda host, port: resolve(host, port, timeout_s=0.2)  # noqa: E731
+        check_url("https://stuck.example/hook", TargetPolicy(), resolver=quick)
+    finally:
+        release.set()
+
+
+def test_resolver_errors_reach_the_caller_and_names_resolve() -> None:
+    assert "127.0.0.1" in resolve("localhost", 80)
+    with pytest.raises(socket.gaierror):
+        resolve("no-such-host.invalid", 443)
