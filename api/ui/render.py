@@ -61,6 +61,21 @@ def day(value: dt.date | dt.datetime | str | None) -> str:
     return value.isoformat()
 
 
+def ago(value: dt.date | dt.datetime | str | None, today: dt.date | None = None) -> str:
+    """Say how long ago a date was ("today", "1 day ago", "23 days ago"; "in 3 days" ahead).
+
+    Risk factor details name dates (a stored detail cannot count days); pages add the count.
+    """
+    if value is None:
+        return ""
+    when = dt.date.fromisoformat(day(value))
+    days = ((today or dt.datetime.now(dt.UTC).date()) - when).days
+    if days == 0:
+        return "today"
+    count = f"{abs(days)} day{'s' if abs(days) != 1 else ''}"
+    return f"{count} ago" if days > 0 else f"in {count}"
+
+
 def clock(seconds: float | None) -> str:
     """Format seconds as m:ss (or h:mm:ss)."""
     if seconds is None:
@@ -81,7 +96,7 @@ def label(value: object) -> str:
     return text[:1].upper() + text[1:]
 
 
-templates.env.filters.update(money=money, day=day, clock=clock, pct=pct, label=label)
+templates.env.filters.update(money=money, day=day, ago=ago, clock=clock, pct=pct, label=label)
 
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
