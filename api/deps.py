@@ -102,13 +102,7 @@ async def get_current_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     """Return the user whose API key the request carries; 401 without a valid one."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise ProblemError(
-            status.HTTP_401_UNAUTHORIZED,
-            "an API key is required (Authorization: Bearer <key>)",
-            headers=_CHALLENGE,
-        )
-    digest = crud.hash_api_key(credentials.credentials)
+    key, digest = _key_digest(credentials)
     caches = read_caches(request)
     hit = caches.keys.get(digest)
     if hit is not None:  # no I/O: answered on the event loop
@@ -116,11 +110,49 @@ async def get_current_user(
         # A copy in this request's session, as session.get would give, without the query.
         user = session.merge(hit.user, load=False)
     else:  # the lookup queries the database: off the event loop
-        api_key_id, user = await run_in_threadpool(
-            _look_up_key, session, caches.keys, credentials.credentials, digest
-        )
+        api_key_id, user = await run_in_threadpool(_look_up_key, session, caches.keys, key, digest)
     request.state.api_key_id = api_key_id  # Idempotency-Key records are scoped to the key
     return user
+
+
+def _key_digest(credentials: HTTPAuthorizationCredentials | None) -> tuple[str, str]:
+    """Return the bearer key and its digest; 401 without one."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ProblemError(
+            status.HTTP_401_UNAUTHORIZED,
+            "an API key is required (Authorization: Bearer <key>)",
+            headers=_CHALLENGE,
+        )
+    return credentials.credentials, crud.hash_api_key(credentials.credentials)
+
+
+async def get_reader(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    """Return the request's user for a read that needs no session: the key cache's detached copy.
+
+    The hot deal read answers from this: no session, no merge and no thread hop for a known key.
+    Treat the user as read-only (it is shared by every request with that key).
+    """
+    key, digest = _key_digest(credentials)
+    caches = read_caches(request)
+    hit = caches.keys.get(digest)
+    if hit is not None:
+        api_key_id, user = hit.api_key_id, hit.user
+    else:
+        engine: Engine = request.app.state.engine
+        api_key_id, user = await run_in_threadpool(_look_up_detached, engine, caches.keys, key, digest)
+    request.state.api_key_id = api_key_id
+    return user
+
+
+def _look_up_detached(engine: Engine, keys: ApiKeyCache, key: str, digest: str) -> tuple[int, User]:
+    with RequestSession(engine) as session:
+        api_key_id, user = _look_up_key(session, keys, key, digest)
+        detached = User.model_validate(user.model_dump())
+    make_transient_to_detached(detached)
+    return api_key_id, detached
 
 
 def _look_up_key(session: Session, keys: ApiKeyCache, key: str, digest: str) -> tuple[int, User]:
@@ -138,6 +170,7 @@ def _look_up_key(session: Session, keys: ApiKeyCache, key: str, digest: str) -> 
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+ReaderUser = Annotated[User, Depends(get_reader)]
 
 
 def require_roles(*roles: Role) -> Callable[[User], User]:
