@@ -1,7 +1,8 @@
 """API under load, as users run it: `dealsignal serve` on loopback, wrk as the load generator.
 
     python bench/api_bench.py [--deals 100000] [--seconds 10] [--connections 8 32] [--repeat 1]
-                              [--database-template var/bench-100k.db] [--requests deal_read ...]
+                              [--warmup-seconds 60] [--database-template var/bench-100k.db]
+                              [--requests deal_read ...]
 
 Fills a fresh SQLite database with the synthetic pipeline of bench/signals_bench.py (or copies
 `--database-template`, filling it first when it does not exist: the fill takes minutes), starts
@@ -9,7 +10,7 @@ the server in its own process, and measures with wrk (Debian package `wrk`), at 
 count in turn and `--repeat` times over:
   - GET /v1/deals/{id} (random ids among 5,000): throughput and p50/p99 (target >= 1,000 req/s,
     p99 <= 50 ms). The server caches deal views per version, so the first pass over the ids is
-    colder than the next ones; each pass is reported.
+    colder than the next ones; each pass is reported (`--warmup-seconds`: a pass 0 first).
   - GET /v1/deals?limit=50&cursor=... (random pages over all deals): p50/p95 (target p95 <= 100 ms).
 Each run also reports the server's CPU time per request (its processes' user + system time over
 the requests served): on a machine shared with other work, a steadier figure than req/s.
@@ -192,6 +193,13 @@ def _measure(
     ]
     requests = {"deal_read": deal_paths, "deal_list_page": page_paths}
     runs = []
+    if args.warmup_seconds:
+        # Each server process keeps its own deal views: until both have built every one, reads
+        # are misses. Fill them first, reporting the pass, so later passes show the steady state.
+        for name in args.requests:
+            result = _wrk(folder, name, requests[name], key, port, 8, args.warmup_seconds)
+            runs.append({"pass": 0, **result, "server_cpu_ms_per_request": None})
+            print(_row(runs[-1]) + "  (warm-up)", flush=True)
     for repeat in range(args.repeat):
         for connections in args.connections:
             for name in args.requests:
@@ -210,7 +218,8 @@ HEADER = "pass request          conns    req/s   p50 ms   p95 ms   p99 ms  error
 def _row(r: dict[str, Any]) -> str:
     head = f"{r['pass']:>4} {r['request']:<16} {r['connections']:>5} {r['rps']:>8.0f}"
     latency = f"{r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f}"
-    return f"{head} {latency} {r['errors']:>7} {r['server_cpu_ms_per_request']:>11.2f}"
+    cpu = r["server_cpu_ms_per_request"]
+    return f"{head} {latency} {r['errors']:>7} {'' if cpu is None else f'{cpu:.2f}':>11}"
 
 
 def main() -> None:
@@ -221,6 +230,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--repeat", type=int, default=1, help="passes over every connection count")
+    parser.add_argument(
+        "--warmup-seconds", type=int, default=0, help="a first pass (pass 0) filling the servers' caches"
+    )
     parser.add_argument(
         "--requests",
         nargs="+",
@@ -246,7 +258,14 @@ def main() -> None:
         shutil.rmtree(folder, ignore_errors=True)
     out = Path(__file__).parent / "out"
     out.mkdir(exist_ok=True)
-    results = {"deals": args.deals, "server_workers": args.workers, "seconds": args.seconds, "runs": runs}
+    results = {
+        "deals": args.deals,
+        "server_workers": args.workers,
+        "seconds": args.seconds,
+        "warmup_seconds": args.warmup_seconds,
+        "load_avg_1m": round(os.getloadavg()[0], 1),
+        "runs": runs,
+    }
     (out / "api.json").write_text(json.dumps(results, indent=2))
 
 
