@@ -19,7 +19,8 @@ _INTRO = re.compile(
 # "deb walsh here", "hi yeah deb walsh here i'm the it security manager"
 _HERE_TOO = re.compile(r"\bi'm here (?:too|as well)\s+([a-z][a-z'\-]+\s+[a-z][a-z'\-]+)", re.I)
 _HERE = re.compile(
-    r"^(?:(?:hi|hey|hello|yeah|yes|um|uh|so|and|oh)\s+)*([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-]+)?)\s+here\b", re.I
+    r"^(?:(?:hi|hey|hello|yeah|yes|um|uh|so|and|oh|sorry|okay|ok)\s+)*([a-z][a-z'\-]+(?:\s+[a-z][a-z'\-]+)?)\s+here\b",
+    re.I,
 )
 # "and helena i'm the ceo": a name opening the turn, then the speaker's own title
 _NAME_THEN_TITLE = re.compile(
@@ -47,7 +48,12 @@ def name_speakers(views: list[UtteranceView], docs: list[Doc]) -> dict[str, str]
             continue
         found = [_name(m.group(1), doc) for m in _INTRO.finditer(v.clean)]
         # "deb walsh here": a first and last name before "here" (the tagger often calls "deb" an adjective)
-        found += [_name(m.group(1), doc, loose=True) for m in _HERE.finditer(v.clean) if " " in m.group(1)]
+        # a first and last name may be tagged anything; a lone first name ("sam here") must look proper
+        found += [
+            _name(m.group(1), doc, loose=" " in m.group(1))
+            for m in _HERE.finditer(v.clean)
+            if _not_place(m.group(1))
+        ]
         found += [_name(m.group(1), doc, loose=True) for m in _HERE_TOO.finditer(v.clean)]
         found += [_name(m.group(1), doc) for m in _NAME_THEN_TITLE.finditer(v.clean)]
         for name in found:
@@ -61,6 +67,14 @@ def name_speakers(views: list[UtteranceView], docs: list[Doc]) -> dict[str, str]
                 if name:
                     names[reply.speaker] = name
     return names
+
+
+_PLACES = frozenset({"everyone", "everybody", "we", "you", "they", "i", "it", "nobody", "someone", "all"})
+
+
+def _not_place(candidate: str) -> bool:
+    """False for "we're all here"-like openings that are no name."""
+    return candidate.split()[0].lower() not in _PLACES
 
 
 def _name(candidate: str, doc: Doc, loose: bool = False) -> str | None:

@@ -149,6 +149,9 @@ def own_title(doc: Doc) -> str | None:
     return None
 
 
+_FIRST_PERSON = frozenset({"i", "i'm", "me", "my", "myself"})
+
+
 def _cue_owner(
     doc: Doc, at: int, holders: dict[int, Person], me: Person | None, forward: bool = False
 ) -> Person | None:
@@ -163,7 +166,8 @@ def _cue_owner(
         pronoun = any(t.lower_ in {"her", "him", "them"} for t in doc[at : at + 4])  # "lands on her desk"
         return holders[max(holders)] if pronoun and holders else None
     window = doc[max(sent.start, at - 5) : at]
-    if me is not None and any(t.lower_ in {"i", "i'm", "me", "my", "myself"} for t in window):
+    mine = doc[at].lower_ in _FIRST_PERSON  # the cue names its holder: "my call", "i decide"
+    if me is not None and (mine or any(t.lower_ in _FIRST_PERSON for t in window)):
         return me
     before = [s for s in holders if sent.start <= s < at]
     if before:

@@ -115,7 +115,7 @@ _NOT_NAME_AFTER_TITLE = frozenset(
 )
 
 
-_POSSESSIVE = frozenset({"our", "my", "their"})
+_POSSESSIVE = frozenset({"our", "my", "their", "she", "he"})  # "margaret hale she's the chair"
 
 
 def _owned(doc: Doc, title: Span, start: int, i: int) -> bool:

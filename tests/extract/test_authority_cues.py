@@ -131,3 +131,24 @@ def test_speaker_named_before_their_title(rules_analyzer) -> None:
     )
     rep = rules_analyzer.represent(call)
     assert name_speakers(rep.views, rep.docs)["Speaker 2"] == "helena"
+
+
+def test_first_person_cue_belongs_to_the_speaker(rules_analyzer) -> None:
+    people = _people(
+        rules_analyzer,
+        [
+            (REP, "How will the decision get made?"),
+            (BUYER, "Picking the platform is my call. Owen Marsh, our CFO, holds the budget."),
+            (REP, "Understood."),
+        ],
+    )
+    assert people["tom becker"].decision_maker
+    assert people["owen marsh"].role == "economic_buyer"
+
+
+def test_lone_first_name_here_names_the_speaker(rules_analyzer) -> None:
+    sides = {"Speaker 1": Side.REP, "Speaker 2": Side.BUYER}
+    lines = [("Speaker 1", "hi all"), ("Speaker 2", "yeah sorry sorry tony here i was scraping")]
+    call = make_call(lines, sides)
+    rep = rules_analyzer.represent(call)
+    assert name_speakers(rep.views, rep.docs)["Speaker 2"] == "tony"
