@@ -27,7 +27,7 @@ from api.flows import rescore_deal, risk_config
 from api.problems import ProblemError
 from models import crud
 from models.crud.deal_list import list_deal_summaries, team_member_ids
-from models.crud.public import DealStamp, deal_view_json, get_deal_stamp
+from models.crud.public import DealStamp, deal_view_json, get_deal_stamp, get_deal_stamp_sqlite
 from models.enums import RiskLevel, Role
 from models.errors import VersionConflictError
 from models.schemas import DealPage, DealPublic
@@ -153,7 +153,7 @@ async def get_deal(
     if engine.dialect.name == "sqlite":
         # One indexed read of a local file (WAL: readers never wait for writers) costs less
         # than the hop to a worker thread, which was a third of a cached read's CPU.
-        stamp = _stamp(engine, deal_id)
+        stamp = get_deal_stamp_sqlite(engine, deal_id=deal_id)
     else:
         stamp = await run_in_threadpool(_stamp, engine, deal_id)
     if stamp is None:

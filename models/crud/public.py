@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlmodel import Session, col, select
 
 from extract.types import FRAMEWORK_ELEMENTS, Framework
@@ -65,6 +66,27 @@ _STAMP = (
 def get_deal_stamp(connection: sa.Connection, *, deal_id: int) -> DealStamp | None:
     """Get a deal's version, owner and owner's manager in one query (None: no such deal)."""
     row = connection.execute(_STAMP, {"deal_id": deal_id}).first()
+    return DealStamp(*row) if row is not None else None
+
+
+_STAMP_SQLITE = str(_STAMP.compile(dialect=sqlite_dialect()))  # one "?" for the deal id
+
+
+def get_deal_stamp_sqlite(engine: sa.Engine, *, deal_id: int) -> DealStamp | None:
+    """`get_deal_stamp` through the pool's DB-API connection, on SQLite (plain integer columns).
+
+    The hot deal read runs this on the event loop; SQLAlchemy's statement execution cost four
+    times the query itself there.
+    """
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        try:
+            row = cursor.execute(_STAMP_SQLITE, (deal_id,)).fetchone()
+        finally:
+            cursor.close()
+    finally:
+        connection.close()  # back to the pool
     return DealStamp(*row) if row is not None else None
 
 

@@ -173,3 +173,25 @@ def test_get_deal_by_external_id(session):
     assert crud.get_deal_by_external_id(session, external_id="CRM-1").id == deal.id
     assert crud.get_deal_by_external_id(session, external_id="nope") is None
     assert crud.get_deal(session, deal_id=deal.id + 1) is None
+
+
+def test_the_raw_sqlite_stamp_equals_the_core_one(tmp_path) -> None:
+    from sqlmodel import Session
+
+    from models.crud.public import get_deal_stamp, get_deal_stamp_sqlite
+    from models.db import make_engine, migrate
+    from tests.models.factories import make_deal
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'stamp.db'}")
+    migrate(engine)
+    with Session(engine) as session:
+        deal = make_deal(session)
+        session.commit()
+        deal_id = deal.id
+    assert deal_id is not None
+    with engine.connect() as connection:
+        expected = get_deal_stamp(connection, deal_id=deal_id)
+        assert get_deal_stamp(connection, deal_id=deal_id + 1000) is None
+    assert expected is not None and get_deal_stamp_sqlite(engine, deal_id=deal_id) == expected
+    assert get_deal_stamp_sqlite(engine, deal_id=deal_id + 1000) is None
+    engine.dispose()
