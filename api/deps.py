@@ -110,7 +110,7 @@ async def get_current_user(
         # A copy in this request's session, as session.get would give, without the query.
         user = session.merge(hit.user, load=False)
     else:  # the lookup queries the database: off the event loop
-        api_key_id, user = await run_in_threadpool(_look_up_key, session, caches.keys, key, digest)
+        api_key_id, user, _ = await run_in_threadpool(_look_up_key, session, caches.keys, key, digest)
     request.state.api_key_id = api_key_id  # Idempotency-Key records are scoped to the key
     return user
 
@@ -149,13 +149,12 @@ async def get_reader(
 
 def _look_up_detached(engine: Engine, keys: ApiKeyCache, key: str, digest: str) -> tuple[int, User]:
     with RequestSession(engine) as session:
-        api_key_id, user = _look_up_key(session, keys, key, digest)
-        detached = User.model_validate(user.model_dump())
-    make_transient_to_detached(detached)
+        api_key_id, _, detached = _look_up_key(session, keys, key, digest)
     return api_key_id, detached
 
 
-def _look_up_key(session: Session, keys: ApiKeyCache, key: str, digest: str) -> tuple[int, User]:
+def _look_up_key(session: Session, keys: ApiKeyCache, key: str, digest: str) -> tuple[int, User, User]:
+    """Find the key's user; return the key id, the user in `session` and the detached copy cached."""
     generation = auth_generation()  # read first: a write during the lookup makes the entry stale
     api_key = crud.get_api_key(session, key=key)
     user = session.get(User, api_key.user_id) if api_key is not None else None
@@ -166,7 +165,7 @@ def _look_up_key(session: Session, keys: ApiKeyCache, key: str, digest: str) -> 
     detached = User.model_validate(user.model_dump())
     make_transient_to_detached(detached)
     keys.put(digest, api_key_id=api_key.id, user=detached, generation=generation)
-    return api_key.id, user
+    return api_key.id, user, detached
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -124,7 +124,7 @@ def methodology_adherence(session: Session, *, members: list[User], framework: F
     owners = [m.id for m in members if m.id is not None and m.role is Role.REP]
     for owner, covered in adherence_elements(session, owner_ids=owners, processed_only=False):
         if owner in by_rep:
-            by_rep[owner].append(element_coverage(covered.elements if covered else frozenset(), framework))
+            by_rep[owner].append(element_coverage(covered, framework))
     reps = rollup(by_rep)
     team = rollup({"team": [c for items in by_rep.values() for c in items]})
     return {"framework": framework.value, "reps": to_json(reps), "team": to_json(team[0]) if team else None}

@@ -7,7 +7,7 @@ covered / all elements × 100, rounded to one decimal.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from extract.types import FRAMEWORK_ELEMENTS, Framework, Insights
@@ -58,7 +58,7 @@ def coverage(evidence: MethodologyEvidence | None, framework: Framework | None =
         Coverage with covered and missing elements in the framework's order.
     """
     fw = framework or (evidence.framework if evidence else Framework.MEDDICC)
-    return element_coverage(covered_elements(evidence).elements if evidence else frozenset(), fw)
+    return element_coverage(covered_elements(evidence) if evidence else None, fw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +74,12 @@ def covered_elements(evidence: MethodologyEvidence) -> CoveredElements:
     return CoveredElements(evidence.framework, frozenset(e for e, refs in evidence.elements.items() if refs))
 
 
-def element_coverage(covered: Collection[str], framework: Framework) -> Coverage:
-    """Return which of the framework's elements are among `covered` (others are ignored)."""
+def element_coverage(covered: CoveredElements | None, framework: Framework) -> Coverage:
+    """Return which of the framework's elements `covered` holds (others are ignored; None: none)."""
     elements = FRAMEWORK_ELEMENTS[framework]
-    have = tuple(e for e in elements if e in covered)
-    missing = tuple(e for e in elements if e not in covered)
+    found = covered.elements if covered else frozenset()
+    have = tuple(e for e in elements if e in found)
+    missing = tuple(e for e in elements if e not in found)
     return Coverage(framework, have, missing, round(100 * len(have) / len(elements), 1))
 
 

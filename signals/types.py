@@ -16,6 +16,7 @@ from typing import Any
 from extract.types import Framework, ObjectionCategory, OwnerSide, StakeholderRole
 
 __all__ = [
+    "AnyRisk",
     "CallEvidence",
     "CloseDateChange",
     "CriterionCode",
@@ -28,7 +29,6 @@ __all__ = [
     "NextStepStatus",
     "ObjectionState",
     "ObjectionStatus",
-    "AnyRisk",
     "RiskCode",
     "RiskFactor",
     "RiskLevel",
@@ -326,11 +326,6 @@ class RiskScore:
             "capped": self.capped,
             "raw_points": self.raw_points,
         }
-
-    @classmethod
-    def from_stored(cls, score: int, level: str, factors: Sequence[Mapping[str, Any]]) -> RiskScore:
-        """Rebuild a stored score: factor points add up to `raw_points`, capped when above `score`."""
-        return StoredScore.read(score, level, factors).parsed()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ every deal whose version stands, so the recomputation reads only the deals that 
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections import OrderedDict
@@ -17,13 +18,17 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from fastapi import Request
+from sqlmodel import Session
 
+from models.crud import pages as page_queries
 from models.crud.pages import DealVersion
+from models.crud.state_queries import Owners, deal_scope
 
 TTL_S = 300.0
 MAX_ENTRIES = 64
 # A leader's forecast over every deal plus a few weeks of team reviews (~2 KB an entry).
 MAX_DEAL_ENTRIES = 100_000
+BY_ID_LIMIT = 1000  # more missing deals than this: read the owners' deals, not thousands of ids
 T = TypeVar("T")
 
 
@@ -91,6 +96,22 @@ class PerDealCache:
             while len(self._items) > self.max_entries:
                 self._items.popitem(last=False)
         return found
+
+    def read_through(
+        self, session: Session, kind: Hashable, *, owner_ids: Owners, load: Callable[[Any], Mapping[int, T]]
+    ) -> list[tuple[int, T, dt.datetime | None]]:
+        """Return (id, value, current `risk_fresh_until`) of the owners' deals, by id.
+
+        `load` reads the deals of a scope: the ids not cached at their version, or, when more
+        than `BY_ID_LIMIT` are missing (after a restart), the owners' whole scope.
+        """
+        versions = page_queries.deal_versions(session, owner_ids=owner_ids)
+
+        def missing(ids: list[int]) -> Mapping[int, T]:
+            return load(ids if len(ids) <= BY_ID_LIMIT else deal_scope(owner_ids))
+
+        values = self.values(kind, versions, missing)
+        return [(v.id, values[v.id], v.risk_fresh_until) for v in versions if v.id in values]
 
 
 def ui_cache(request: Request) -> VersionedCache:

@@ -19,7 +19,6 @@ from api.ui.cache import PerDealCache, deal_cache, ui_cache
 from api.ui.render import PageError, render
 from models.crud import pages as page_queries
 from models.crud.review_data import ForecastData, forecast_entries, split_scores
-from models.crud.state_queries import deal_scope
 from models.enums import Role
 from models.tables import User
 from signals.config import RiskConfig
@@ -30,7 +29,6 @@ from signals.types import DealState
 
 router = APIRouter(include_in_schema=False)
 NO_TEAM = "No manager"
-BY_ID_LIMIT = 1000  # more deals than this to read: select them by owner, not by id
 
 
 def _teams(session: Session) -> dict[str, str]:
@@ -102,14 +100,10 @@ def forecast_summary(
 def _forecast_data(
     session: Session, scope: list[int] | None, now: dt.datetime, deals: PerDealCache
 ) -> ForecastData:
-    versions = page_queries.deal_versions(session, owner_ids=scope)
-
-    def load(ids: list[int]) -> dict[int, tuple[DealState, int | None]]:
-        # After a restart every deal is missing: read by owner rather than by thousands of ids.
-        return forecast_entries(session, scope=ids if len(ids) <= BY_ID_LIMIT else deal_scope(scope))
-
-    entries = deals.values("forecast", versions, load)
-    return split_scores([(v.id, entries[v.id], v.risk_fresh_until) for v in versions if v.id in entries], now)
+    entries = deals.read_through(
+        session, "forecast", owner_ids=scope, load=lambda scope: forecast_entries(session, scope=scope)
+    )
+    return split_scores(entries, now)
 
 
 @router.get("/forecast", response_class=HTMLResponse)

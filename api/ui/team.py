@@ -19,8 +19,7 @@ from api.ui.cache import PerDealCache, deal_cache, ui_cache
 from api.ui.render import PageError, render
 from extract.types import Framework
 from models.crud import pages as page_queries
-from models.crud.review_data import ReviewData, ReviewEntry, adherence_elements, review_entries, split_fresh
-from models.crud.state_queries import deal_scope
+from models.crud.review_data import ReviewData, adherence_elements, review_entries, split_fresh
 from models.enums import Role
 from models.tables import User
 from signals.errors import PeriodError
@@ -29,7 +28,6 @@ from signals.periods import week_of
 
 router = APIRouter(include_in_schema=False)
 TALK_DAYS = 90
-BY_ID_LIMIT = 1000  # more deals than this to read: select them by owner, not by id
 
 
 def _managers(session: Session) -> list[User]:
@@ -57,10 +55,8 @@ def adherence(
     per_rep: dict[str, list[Coverage]] = {u.name: [] for u in people}
     for owner, evidence in evidence_by_deal:
         if owner in names:
-            found = evidence.elements if evidence else frozenset()
-            per_rep[names[owner]].append(
-                element_coverage(found, evidence.framework if evidence else framework)
-            )
+            judged = evidence.framework if evidence else framework
+            per_rep[names[owner]].append(element_coverage(evidence, judged))
     rolled = {r.key: r for r in rollup({k: v for k, v in per_rep.items() if v}) if r.framework == framework}
     rows = []
     for name in per_rep:
@@ -171,13 +167,10 @@ def _review_data(
 ) -> ReviewData:
     owners = [m.id for m in members if m.id is not None]
     window = review_window(week)
-    versions = page_queries.deal_versions(session, owner_ids=owners)
-
-    def load(ids: list[int]) -> dict[int, ReviewEntry]:
-        # After a restart every deal is missing: read by owner rather than by thousands of ids.
-        scope = ids if len(ids) <= BY_ID_LIMIT else deal_scope(owners)
-        return review_entries(session, scope=scope, window=window)
-
-    entries = deals.values(("review", window), versions, load)
-    found = [(v.id, entries[v.id], v.risk_fresh_until) for v in versions if v.id in entries]
-    return split_fresh(found, now)
+    entries = deals.read_through(
+        session,
+        ("review", window),
+        owner_ids=owners,
+        load=lambda scope: review_entries(session, scope=scope, window=window),
+    )
+    return split_fresh(entries, now)

@@ -123,9 +123,7 @@ def review_data(
     """Read the owners' deals for a review, with each open deal's stored risk that holds at `now`."""
     d = state_queries.table(Deal).c
     scope = sa.select(d.id).where(d.owner_id.in_(list(owner_ids)))
-    fresh = dict(
-        state_queries.plain_rows(session, sa.select(d.id, d.risk_fresh_until).where(d.id.in_(scope)))
-    )
+    fresh = _fresh_until(session, scope)
     entries = review_entries(session, scope=scope, window=window)
     return split_fresh([(i, e, fresh.get(i)) for i, e in entries.items()], now)
 
@@ -168,11 +166,8 @@ def split_scores(
 def forecast_data(session: Session, *, owner_ids: Collection[int] | None, now: dt.datetime) -> ForecastData:
     """Read the owners' deals (all when None) with their close-date changes, for a forecast,
     and each open deal's stored score where it holds at `now` (the factors are not read)."""
-    d = state_queries.table(Deal).c
     scope = state_queries.deal_scope(owner_ids)
-    fresh = dict(
-        state_queries.plain_rows(session, sa.select(d.id, d.risk_fresh_until).where(d.id.in_(scope)))
-    )
+    fresh = _fresh_until(session, scope)
     entries = forecast_entries(session, scope=scope)
     return split_scores([(i, e, fresh.get(i)) for i, e in entries.items()], now)
 

@@ -178,7 +178,7 @@ def test_get_deal_by_external_id(session):
 def test_the_raw_sqlite_stamp_equals_the_core_one(tmp_path) -> None:
     from sqlmodel import Session
 
-    from models.crud.public import get_deal_stamp, get_deal_stamp_sqlite
+    from models.crud.public import get_deal_stamp, read_deal_stamp
     from models.db import make_engine, migrate
     from tests.models.factories import make_deal
 
@@ -192,6 +192,6 @@ def test_the_raw_sqlite_stamp_equals_the_core_one(tmp_path) -> None:
     with engine.connect() as connection:
         expected = get_deal_stamp(connection, deal_id=deal_id)
         assert get_deal_stamp(connection, deal_id=deal_id + 1000) is None
-    assert expected is not None and get_deal_stamp_sqlite(engine, deal_id=deal_id) == expected
-    assert get_deal_stamp_sqlite(engine, deal_id=deal_id + 1000) is None
+    assert expected is not None and read_deal_stamp(engine, deal_id=deal_id) == expected
+    assert read_deal_stamp(engine, deal_id=deal_id + 1000) is None
     engine.dispose()
