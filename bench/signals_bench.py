@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from api.flows import rescore_pipeline  # noqa: E402
 from api.gctuning import tune_for_server  # noqa: E402
 from api.inspection import pipeline_review  # noqa: E402
+from models.crud.results import speakers_by_side  # noqa: E402
 from models.db import make_engine, migrate  # noqa: E402
 from models.tables import (  # noqa: E402
     Account,
@@ -166,6 +167,7 @@ def _deal_rows(
                 "source": "crm",
             }
         )
+    said = (("Rep", "rep"), (f"Buyer {n}", "buyer"))
     rows[Call].append(
         {
             "id": n,
@@ -182,9 +184,10 @@ def _deal_rows(
             "processed_at": call_at,
             "options": {},
             "model_versions": {},
+            "speakers": speakers_by_side(said),
         }
     )
-    for index, (speaker, side) in enumerate((("Rep", "rep"), (f"Buyer {n}", "buyer"))):
+    for index, (speaker, side) in enumerate(said):
         rows[Utterance].append(
             {
                 "call_id": n,

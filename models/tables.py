@@ -176,6 +176,9 @@ class Call(SQLModel, table=True):
     transcript: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     insights: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     model_versions: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    # Who spoke, by side ({"buyer": [...], "rep": [...]}, names sorted), written with the
+    # utterances: reading many deals' calls (re-scoring, reviews) never scans every utterance.
+    speakers: dict[str, list[str]] | None = Field(default=None, sa_type=sa.JSON)
 
 
 class CallParticipant(SQLModel, table=True):

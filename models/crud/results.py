@@ -7,6 +7,7 @@ decided: reviewed next steps keep their status and block a duplicate suggestion.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlmodel import Session, col, delete, func, select
 
@@ -63,7 +64,7 @@ def _store_results(session: Session, call: Call, transcript: Transcript, insight
     assert call.id is not None
     deal = session.get(Deal, call.deal_id) if call.deal_id is not None else None
     _finish_call(call, transcript, insights)
-    _replace_utterances(session, call.id, insights)
+    _replace_utterances(session, call, insights)
     _replace_methodology(session, call.id, deal, insights)
     _replace_objections(session, call.id, deal, insights)
     step_changes = _merge_next_steps(session, call.id, deal, insights)
@@ -110,7 +111,18 @@ def _side(value: str) -> Side:
     return Side(value) if value in Side.__members__.values() else Side.UNKNOWN
 
 
-def _replace_utterances(session: Session, call_id: int, insights: Insights) -> None:
+def speakers_by_side(said: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Summarise (speaker, side) pairs as `Call.speakers`: each side's names, sorted."""
+    sides: dict[str, set[str]] = {str(Side.BUYER): set(), str(Side.REP): set()}
+    for speaker, side in said:
+        if side in sides:
+            sides[side].add(speaker)
+    return {side: sorted(names) for side, names in sides.items()}
+
+
+def _replace_utterances(session: Session, call: Call, insights: Insights) -> None:
+    call_id = call.id
+    call.speakers = speakers_by_side((u.speaker, _side(u.side)) for u in insights.utterances)
     session.exec(delete(Utterance).where(col(Utterance.call_id) == call_id))
     session.add_all(
         Utterance(

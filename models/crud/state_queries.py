@@ -29,7 +29,6 @@ from models.tables import (
     Objection,
     Stakeholder,
     User,
-    Utterance,
 )
 from signals.methodology import CoveredElements
 from signals.stages import parse_stage
@@ -101,29 +100,23 @@ def plain_rows(session: Session, statement: Any) -> Sequence[Any]:
 
 
 def _calls(session: Session, scope: Any) -> tuple[dict[int, list[CallEvidence]], dict[int, dt.datetime]]:
-    c, u = _table(Call).c, _table(Utterance).c
-    done = sa.and_(c.deal_id.in_(scope), c.status == CallStatus.DONE)
+    c = _table(Call).c
+    columns = (c.id, c.deal_id, c.started_at, c.date, c.created_at, c.duration_s, c.processed_at, c.speakers)
+    # The status is checked here, not in SQL: with `status = 'done'` in the WHERE clause, SQLite
+    # walks the (status, created_at) index over every processed call of every deal for each
+    # chunk (190 ms for 5,000 deals of 100,000, growing with the table) instead of looking up
+    # the deals' calls by deal_id (8 ms).
     calls = plain_rows(
-        session,
-        sa.select(c.id, c.deal_id, c.started_at, c.date, c.created_at, c.duration_s, c.processed_at)
-        .where(done)
-        .order_by(c.created_at, c.id),
-    )
-    said = _group(
-        plain_rows(
-            session,
-            sa.select(u.call_id, u.speaker, u.side)
-            .join(_table(Call), c.id == u.call_id)
-            .where(done)
-            .distinct(),
-        ),
-        lambda r: r.call_id,
+        session, sa.select(*columns, c.status).where(c.deal_id.in_(scope)).order_by(c.created_at, c.id)
     )
     by_deal: dict[int, list[CallEvidence]] = defaultdict(list)
     times: dict[int, dt.datetime] = {}
     for r in calls:
-        buyers = tuple(sorted({x.speaker for x in said.get(r.id, []) if x.side == Side.BUYER}))
-        reps = tuple(sorted({x.speaker for x in said.get(r.id, []) if x.side == Side.REP}))
+        if r.status != CallStatus.DONE:
+            continue
+        # Who spoke is kept on the call with its utterances (`Call.speakers`): no utterance scan.
+        said = r.speakers or {}
+        buyers, reps = tuple(said.get(Side.BUYER, ())), tuple(said.get(Side.REP, ()))
         at = call_moment(r.started_at, r.date, r.created_at)
         times[r.id] = at
         by_deal[r.deal_id].append(

@@ -48,3 +48,34 @@ def test_migrations_match_the_table_models(engine):
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
+
+
+def test_0006_fills_each_calls_speakers_from_its_utterances(db_url):
+    engine = make_engine(db_url)
+    try:
+        migrate(engine, "0005")
+        now = "2026-11-02 10:00:00+00:00"
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO calls (id, kind, source, status, progress, attempts, created_at, updated_at,"
+                    " options, model_versions) VALUES (:id, 'transcript', 'api', 'done', 1, 1, :at, :at,"
+                    " '{}', '{}')"
+                ),
+                [{"id": 1, "at": now}, {"id": 2, "at": now}],
+            )
+            said = [("Dana", "rep"), ("Tom", "buyer"), ("Sarah", "buyer"), ("Tom", "buyer"), ("Al", "")]
+            conn.execute(
+                sa.text(
+                    'INSERT INTO utterances (call_id, "index", speaker, side, start, "end", text)'
+                    " VALUES (1, :i, :speaker, :side, :i, :i, 'hello')"
+                ),
+                [{"i": i, "speaker": speaker, "side": side} for i, (speaker, side) in enumerate(said)],
+            )
+        migrate(engine)
+        calls = sa.table("calls", sa.column("id"), sa.column("speakers", sa.JSON))
+        with engine.connect() as conn:
+            found = dict(conn.execute(sa.select(calls.c.id, calls.c.speakers).order_by(calls.c.id)).all())
+        assert found == {1: {"buyer": ["Sarah", "Tom"], "rep": ["Dana"]}, 2: None}  # 2 has no utterances
+    finally:
+        engine.dispose()

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from models import crud
 from models.crud import pages as page_queries
+from models.crud.results import speakers_by_side
 from models.enums import CallKind, CallSource, CallStatus, NextStepStatus, ObjectionStatus, RiskLevel, Role
 from models.tables import (
     Account,
@@ -252,6 +253,7 @@ class _Batch:
             options={},
             insights=_insights(rnd, call_id, date, owner, buyer, due, covered),
             model_versions={},
+            speakers=speakers_by_side((owner.name if side == "rep" else buyer, side) for side, _ in LINES),
         )
         for i, (side, text) in enumerate(LINES):
             speaker = owner.name if side == "rep" else buyer
