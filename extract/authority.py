@@ -25,6 +25,9 @@ class Person:
     buyer_mentions: int = 0
     excluded: bool = False
     spoken: int = 0
+    routes: int = 0  # times the person sends the decision to someone else ("it goes to our CFO")
+    money: int = 0  # spoken utterances about price, budget or terms
+    decisive: int = 0  # spoken utterances in a chooser's voice ("we've chosen you", "I'm not paying for")
 
 
 _TITLE_FLAGS = (
@@ -54,6 +57,7 @@ PERSON_FEATURES = (
     + ("t_exec", "t_vp", "t_head", "t_director", "t_manager", "t_finance", "t_legal", "t_tech")
     + tuple(f"cue_{c}" for c in _CUE_LABELS)
     + ("top_speaker", "most_discussed", "mention_share")
+    + ("sole_buyer", "other_decider", "routes_up", "money_talk", "decisive")
 )
 
 
@@ -61,6 +65,7 @@ def person_features(p: Person, n_utterances: int, group: list[Person]) -> NDArra
     """Return the PERSON_FEATURES vector of one person, seen among the call's other candidates."""
     title = p.title or ""
     spoken = [q.spoken for q in group if q.on_call]
+    others_decide = any(q is not p and role_for(q.title, q.cues) in DECIDING for q in group)
     talked_about = [len(q.utterances) for q in group if not q.on_call]
     row = [
         float(p.on_call),
@@ -76,6 +81,11 @@ def person_features(p: Person, n_utterances: int, group: list[Person]) -> NDArra
         float(p.on_call and p.spoken == max(spoken, default=0) > 0),
         float(not p.on_call and len(p.utterances) == max(talked_about, default=0)),
         len(p.utterances) / max(1, sum(len(q.utterances) for q in group)),
+        float(p.on_call and len(spoken) == 1),
+        float(others_decide),
+        float(min(2, p.routes)),
+        min(4, p.money) / 4.0,
+        float(min(2, p.decisive)),
     ]
     return np.asarray(row, dtype=np.float32)
 

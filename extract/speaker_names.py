@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc
 
 from extract.features import UtteranceView
@@ -56,6 +57,10 @@ def name_speakers(views: list[UtteranceView], docs: list[Doc]) -> dict[str, str]
         ]
         found += [_name(m.group(1), doc, loose=True) for m in _HERE_TOO.finditer(v.clean)]
         found += [_name(m.group(1), doc) for m in _NAME_THEN_TITLE.finditer(v.clean)]
+        if not any(found):
+            # "hey it's dwayne sorry" - "no worries dwayne it's kelsey": a self-introduced word the
+            # other side then calls them by is a name, whatever the tagger made of it
+            found += [_echoed(m.group(1), v, views[i + 1 : i + 3]) for m in _INTRO.finditer(v.clean)]
         for name in found:
             if name and len(name) > len(names.get(v.speaker, "")):
                 names[v.speaker] = name
@@ -67,6 +72,17 @@ def name_speakers(views: list[UtteranceView], docs: list[Doc]) -> dict[str, str]
                 if name:
                     names[reply.speaker] = name
     return names
+
+
+def _echoed(candidate: str, v: UtteranceView, after: list[UtteranceView]) -> str | None:
+    """The candidate's first word when the next speaker addresses `v`'s speaker by it."""
+    word = candidate.split()[0].lower()
+    if _NOT_NAMES.match(word) or len(word) < 3 or not word.isalpha() or word in STOP_WORDS:
+        return None
+    reply = next((w for w in after if w.speaker != v.speaker), None)
+    if reply is None or not re.search(rf"\b{re.escape(word)}\b", reply.clean, re.I):
+        return None
+    return word
 
 
 _PLACES = frozenset({"everyone", "everybody", "we", "you", "they", "i", "it", "nobody", "someone", "all"})

@@ -14,6 +14,7 @@ import re
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc
 
+from extract import cues
 from extract.authority import Person, person_features, reconcile
 from extract.features import UtteranceView
 from extract.heads import LinearHead
@@ -90,6 +91,8 @@ def _collect(
     if me is not None:
         me.utterances.add(v.index)
         me.spoken += 1
+        me.money += bool(_MONEY.search(v.clean))
+        me.decisive += bool(_DECISIVE.search(v.clean))
     holders: dict[int, Person] = {}
     for span in mentioned:
         person = people.setdefault(_key(span.text, people), Person(name=span.text))
@@ -109,12 +112,31 @@ def _collect(
             owner.excluded |= owner is not me
         else:
             owner.cues.append(cue.label_)
+            if me is not None and owner is not me and cue.label_ in DECIDING:
+                me.routes += 1  # the speaker takes it to the holder: they run the buying
     if asked and not doc.spans["authority"]:
         # "who signs off on this?" - "that'd be Marco, our COO" / "me"
         answer = holders[min(holders)] if holders else me if me and _ME.search(v.clean) else None
         if answer is not None:
             answer.cues.append(asked)
 
+
+# a buyer speaking about the money or the terms of the deal
+_MONEY = re.compile(
+    cues.CATEGORY_CUES["pricing"].pattern + "|" + cues.CATEGORY_CUES["contract"].pattern, re.I
+)
+# a buyer speaking as the one who chooses: "we've chosen you on the product", "I'm not paying for X",
+# "take it out", "let's go ahead", "I'd want to see that on paper"
+_DECISIVE = re.compile(
+    r"\b(?:we(?:'ve| have) (?:chosen|decided|picked|selected|shortlisted)|i(?:'ve| have) decided|"
+    r"i'm not (?:paying|signing|buying|going to (?:pay|sign|buy))|i won't (?:pay|sign|buy|approve)|"
+    r"i(?:'d| would) (?:want|need) to see|i can live with|i'm (?:happy|comfortable|ready|prepared) to "
+    r"(?:go|move|proceed|sign|commit)|let's (?:do it|go ahead|move forward|proceed|do this)|"
+    r"we'll (?:go ahead|move forward|proceed|sign|take it)|i'll (?:approve|sign)|my (?:budget|decision)|"
+    r"(?:then )?take (?:it|that) out|i (?:want|need) (?:this|it|that|the) (?:done|live|signed|in place)|"
+    r"if you can do that,? we have a deal|we have a deal|you've got a deal|i'm (?:sold|in))\b",
+    re.I,
+)
 
 _OWN_TITLE = re.compile(
     r"\b(?:i'm|i am|as|i'm the|as the|my title is|my role is|i run|i head|i lead)\s+(?:the\s+|our\s+)?$", re.I
@@ -214,6 +236,9 @@ def _merge(people: dict[str, Person]) -> list[Person]:
         twin.utterances |= person.utterances
         twin.buyer_mentions += person.buyer_mentions
         twin.spoken += person.spoken
+        twin.routes += person.routes
+        twin.money += person.money
+        twin.decisive += person.decisive
         twin.excluded &= person.excluded
     return merged
 

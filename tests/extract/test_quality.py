@@ -14,7 +14,7 @@ FLOORS = {
     "next_steps": 0.86,
     "objections": 0.73,
     "stakeholders": 0.89,
-    "decision_makers": 0.68,
+    "decision_makers": 0.72,
 }  # measured - margin
 
 
