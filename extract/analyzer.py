@@ -64,7 +64,7 @@ class ExtractOptions:
     competitors: tuple[str, ...] = DEFAULT_COMPETITORS
     heads_dir: str | None = None  # None: the heads shipped in extract/heads/
     use_encoder: bool = True  # False: rule-feature heads only (no sentence encoder)
-    threads: int | None = None  # torch threads for the encoder; None keeps torch's default
+    threads: int | None = None  # encoder threads (one torch thread each); None: torch.get_num_threads()
     quantize: bool = True  # int8 encoder (the heads are trained on it); False: float, ~1.5x slower
 
 

@@ -3,6 +3,7 @@ analyzer and by training, so both see exactly the same features)."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +47,11 @@ def represent(
     """
     sides = speaker_sides(transcript)
     cleaned = [cues.clean(u.text) for u in transcript.utterances]
-    docs = list(nlp.pipe(_docs(nlp, cleaned, transcript), batch_size=256))
+    # the encoder needs only the texts: it runs on its own threads while spaCy (one core) runs here
+    with ThreadPoolExecutor(1, "represent") as pool:
+        encoded = pool.submit(encode_unique, encoder, cleaned)
+        docs = parse(nlp, cleaned, transcript)
+        emb = encoded.result()
     views = [
         UtteranceView(
             index=i,
@@ -62,9 +67,13 @@ def represent(
         for i, (u, doc) in enumerate(zip(transcript.utterances, docs, strict=True))
     ]
     rules = rule_features(views)
-    emb = encode_unique(encoder, cleaned)
     proto = prototypes.similarity(emb) if prototypes else np.zeros((len(views), 8), dtype=np.float32)
     return Represented(views=views, docs=docs, sides=sides, full=stack(emb, rules), rules=rules, proto=proto)
+
+
+def parse(nlp: Language, texts: list[str], transcript: Transcript) -> list[Doc]:
+    """Run spaCy over the utterances' cleaned texts (the call's date anchors the due dates)."""
+    return list(nlp.pipe(_docs(nlp, texts, transcript), batch_size=256))
 
 
 def encode_unique(encoder: Encoder, texts: list[str]) -> NDArray[np.float32]:
