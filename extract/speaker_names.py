@@ -60,7 +60,7 @@ def name_speakers(views: list[UtteranceView], docs: list[Doc]) -> dict[str, str]
         if not any(found):
             # "hey it's dwayne sorry" - "no worries dwayne it's kelsey": a self-introduced word the
             # other side then calls them by is a name, whatever the tagger made of it
-            found += [_echoed(m.group(1), v, views[i + 1 : i + 3]) for m in _INTRO.finditer(v.clean)]
+            found += [_echoed(m.group(1), v, views[i + 1 : i + 8]) for m in _INTRO.finditer(v.clean)]
         for name in found:
             if name and len(name) > len(names.get(v.speaker, "")):
                 names[v.speaker] = name
@@ -75,14 +75,18 @@ def name_speakers(views: list[UtteranceView], docs: list[Doc]) -> dict[str, str]
 
 
 def _echoed(candidate: str, v: UtteranceView, after: list[UtteranceView]) -> str | None:
-    """The candidate's first word when the next speaker addresses `v`'s speaker by it."""
+    """The candidate's first word when another speaker soon calls `v`'s speaker by it: the word
+    opens their turn ("no worries dwayne ...", "so marcus what made you ...") or closes it."""
     word = candidate.split()[0].lower()
     if _NOT_NAMES.match(word) or len(word) < 3 or not word.isalpha() or word in STOP_WORDS:
         return None
-    reply = next((w for w in after if w.speaker != v.speaker), None)
-    if reply is None or not re.search(rf"\b{re.escape(word)}\b", reply.clean, re.I):
-        return None
-    return word
+    for w in after:
+        if w.speaker == v.speaker:
+            continue
+        words = [t.strip(",.?!") for t in w.clean.lower().split()]
+        if word in words[:3] or words[-1:] == [word]:
+            return word
+    return None
 
 
 _PLACES = frozenset({"everyone", "everybody", "we", "you", "they", "i", "it", "nobody", "someone", "all"})
