@@ -14,9 +14,12 @@ from spacy.tokens import Doc
 from extract import cues
 from extract.engine import Encoder
 from extract.features import UtteranceView, rule_features
+from extract.pipeline import annotate
 from extract.prototypes import Prototypes
 from extract.sides import speaker_sides
 from transcribe.types import Transcript
+
+SPEAKER_NAMING = 25  # speaker_names.name_speakers reads the tags of the first 25 utterances
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +27,7 @@ class Represented:
     """A transcript as the extractors and heads see it."""
 
     views: list[UtteranceView]
-    docs: list[Doc]
+    docs: list[Doc]  # tags/POS only in the first SPEAKER_NAMING docs and docs with a TITLE (annotate)
     sides: dict[str, str]
     full: NDArray[np.float32]  # embeddings (utterance, previous, next) + rule features
     rules: NDArray[np.float32]
@@ -73,7 +76,7 @@ def represent(
 
 def parse(nlp: Language, texts: list[str], transcript: Transcript) -> list[Doc]:
     """Run spaCy over the utterances' cleaned texts (the call's date anchors the due dates)."""
-    return list(nlp.pipe(_docs(nlp, texts, transcript), batch_size=256))
+    return annotate(nlp, _docs(nlp, texts, transcript), lambda i: i < SPEAKER_NAMING)
 
 
 def encode_unique(encoder: Encoder, texts: list[str]) -> NDArray[np.float32]:
