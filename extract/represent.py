@@ -17,9 +17,8 @@ from extract.features import UtteranceView, rule_features
 from extract.pipeline import annotate
 from extract.prototypes import Prototypes
 from extract.sides import speaker_sides
+from extract.speaker_names import NAMING_WINDOW
 from transcribe.types import Transcript
-
-SPEAKER_NAMING = 25  # speaker_names.name_speakers reads the tags of the first 25 utterances
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +26,7 @@ class Represented:
     """A transcript as the extractors and heads see it."""
 
     views: list[UtteranceView]
-    docs: list[Doc]  # tags/POS only in the first SPEAKER_NAMING docs and docs with a TITLE (annotate)
+    docs: list[Doc]  # tags/POS only in the first NAMING_WINDOW docs and docs with a TITLE (annotate)
     sides: dict[str, str]
     full: NDArray[np.float32]  # embeddings (utterance, previous, next) + rule features
     rules: NDArray[np.float32]
@@ -76,7 +75,7 @@ def represent(
 
 def parse(nlp: Language, texts: list[str], transcript: Transcript) -> list[Doc]:
     """Run spaCy over the utterances' cleaned texts (the call's date anchors the due dates)."""
-    return annotate(nlp, _docs(nlp, texts, transcript), lambda i: i < SPEAKER_NAMING)
+    return annotate(nlp, _docs(nlp, texts, transcript), lambda i: i < NAMING_WINDOW)
 
 
 def encode_unique(encoder: Encoder, texts: list[str]) -> NDArray[np.float32]:

@@ -41,10 +41,16 @@ _NOT_NAMES = re.compile(
 )
 
 
+# Speakers introduce themselves early: only the first utterances are read for names (and only
+# their docs need tags: `extract.represent` tags these and the docs with a title).
+NAMING_WINDOW = 25
+
+
 def name_speakers(views: list[UtteranceView], docs: list[Doc]) -> dict[str, str]:
     """Return generic speaker label -> the name they go by (lowercase as said)."""
     names: dict[str, str] = {}
-    for i, (v, doc) in enumerate(zip(views[:25], docs[:25], strict=False)):
+    window = zip(views[:NAMING_WINDOW], docs[:NAMING_WINDOW], strict=False)
+    for i, (v, doc) in enumerate(window):
         if not GENERIC.match(v.speaker):
             continue
         found = [_name(m.group(1), doc) for m in _INTRO.finditer(v.clean)]
