@@ -95,8 +95,8 @@ def stored_risks_with_states(
     if not rows:
         return []
     ids = [r.id for r in rows]
-    # A run of consecutive ids is one range scan on every deal_id index; otherwise the ids.
-    scope = sa.select(d.id).where(d.id.between(ids[0], ids[-1])) if due_at is None else ids
+    # The deals from the first id to the last: one range scan on each deal_id index; else the ids.
+    scope = state_queries.IdRange(ids[0], ids[-1]) if due_at is None else ids
     states = build_states(session, rows, scope, full=True)
     stored = [
         StoredRisk(r.id, r.external_id, r.risk_score, r.risk_level, r.risk_factors, r.risk_fresh_until)

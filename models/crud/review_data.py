@@ -77,11 +77,15 @@ def review_entries(session: Session, *, scope: Any, window: ReviewWindow) -> dic
     risk = (d.risk_score, d.risk_level, d.risk_factors)
     rows = state_queries.deal_rows(session, d.id.in_(scope), *risk)
     in_week = sa.and_(h.at >= _midnight(window.moves_from), h.at < _midnight(window.moves_until))
-    due = sa.func.coalesce(n.edited_due, n.due)
     # Open is checked here, not in SQL: with the status in the WHERE clause SQLite walks the
     # status index over the open next steps of every team (61 ms for 5,000 deals among 100,000)
-    # instead of looking up the team's deals' steps (9 ms).
-    in_window = sa.and_(due >= window.due_from, due < window.due_until)
+    # instead of looking up the team's deals' steps (9 ms). The due window is spelled out rather
+    # than a range over coalesce(edited_due, due): PostgreSQL estimated that at a few hundred rows
+    # and probed the team's deals once per next step of the window (87 ms instead of 21).
+    in_window = sa.or_(
+        sa.and_(n.edited_due.is_not(None), n.edited_due >= window.due_from, n.edited_due < window.due_until),
+        sa.and_(n.edited_due.is_(None), n.due >= window.due_from, n.due < window.due_until),
+    )
     due_soon = state_queries.next_steps(session, scope, in_window)
     evidence: dict[str, dict[int, Any]] = {
         "stage_changes": state_queries.stage_changes(session, scope, in_week),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -46,12 +46,14 @@ from signals.types import MethodologyEvidence as MethodologyState
 from transcribe.types import Side
 
 __all__ = [
+    "IdRange",
     "Owners",
     "build_states",
     "plain_rows",
     "deal_rows",
     "deal_scope",
     "deal_states",
+    "in_scope",
     "methodology",
     "next_steps",
     "stage_changes",
@@ -60,6 +62,24 @@ __all__ = [
 ]
 
 Owners = Collection[int] | None  # None: every owner
+
+
+class IdRange(NamedTuple):
+    """The deals with ids first..last (inclusive), read as a range on each table's deal_id index.
+
+    PostgreSQL plans `deal_id IN (SELECT id FROM deals WHERE id BETWEEN ...)` as a hash join
+    over the whole evidence table; the plain range is an index scan of the deals' rows.
+    """
+
+    first: int
+    last: int
+
+
+def in_scope(column: Any, scope: Any) -> Any:
+    """`column` (a deal id) within `scope`: an `IdRange`, ids, or a select of them."""
+    if isinstance(scope, IdRange):
+        return column.between(scope.first, scope.last)
+    return column.in_(scope)
 
 
 def deal_scope(owner_ids: Owners) -> Any:
@@ -107,7 +127,7 @@ def _calls(session: Session, scope: Any) -> tuple[dict[int, list[CallEvidence]],
     # chunk (190 ms for 5,000 deals of 100,000, growing with the table) instead of looking up
     # the deals' calls by deal_id (8 ms).
     calls = plain_rows(
-        session, sa.select(*columns, c.status).where(c.deal_id.in_(scope)).order_by(c.created_at, c.id)
+        session, sa.select(*columns, c.status).where(in_scope(c.deal_id, scope)).order_by(c.created_at, c.id)
     )
     by_deal: dict[int, list[CallEvidence]] = defaultdict(list)
     times: dict[int, dt.datetime] = {}
@@ -129,7 +149,9 @@ def _close_changes(session: Session, scope: Any) -> dict[int, list[Any]]:
     h = _table(DealCloseDateHistory).c
     rows = plain_rows(
         session,
-        sa.select(h.deal_id, h.at, h.from_date, h.to_date).where(h.deal_id.in_(scope)).order_by(h.at, h.id),
+        sa.select(h.deal_id, h.at, h.from_date, h.to_date)
+        .where(in_scope(h.deal_id, scope))
+        .order_by(h.at, h.id),
     )
     return _by_deal([(r.deal_id, CloseDateChange(r.at, r.from_date, r.to_date)) for r in rows])
 
@@ -141,7 +163,7 @@ def stage_changes(session: Session, scope: Any, where: Any = None) -> dict[int, 
         session,
         sa.select(s.deal_id, s.at, s.from_stage, s.to_stage, s.override_reason, u.email)
         .outerjoin(_table(User), u.id == s.by_user_id)
-        .where(s.deal_id.in_(scope), *(() if where is None else (where,)))
+        .where(in_scope(s.deal_id, scope), *(() if where is None else (where,)))
         .order_by(s.at, s.id),
     )
     changes = [
@@ -168,7 +190,7 @@ def _stakeholders(session: Session, scope: Any) -> dict[int, list[Any]]:
             s.deal_id, s.contact_id, c.name, c.title, s.role, s.decision_maker, s.on_calls, s.last_seen_at
         )
         .join(_table(Contact), c.id == s.contact_id)
-        .where(s.deal_id.in_(scope))
+        .where(in_scope(s.deal_id, scope))
         .order_by(c.name),
     )
     states = [(r.deal_id, StakeholderState(str(r.contact_id), *r[2:])) for r in rows]
@@ -180,7 +202,8 @@ def next_steps(session: Session, scope: Any, where: Any = None) -> dict[int, lis
     n = _table(NextStep).c
     columns = (n.id, n.deal_id, n.call_id, n.utterance_index, n.status, n.confirmed)
     edits = (n.text, n.edited_text, n.due, n.edited_due, n.owner_side, n.edited_owner_side)
-    statement = sa.select(*columns, *edits).where(n.deal_id.in_(scope), *(() if where is None else (where,)))
+    where_all = (in_scope(n.deal_id, scope), *(() if where is None else (where,)))
+    statement = sa.select(*columns, *edits).where(*where_all)
     rows = plain_rows(session, statement.order_by(n.call_id, n.utterance_index, n.id))
     states = []
     for r in rows:
@@ -203,7 +226,7 @@ def _objections(session: Session, scope: Any, times: dict[int, dt.datetime]) -> 
     rows = plain_rows(
         session,
         sa.select(o.id, o.deal_id, o.call_id, o.utterance_index, o.category, o.status, o.text)
-        .where(o.deal_id.in_(scope))
+        .where(in_scope(o.deal_id, scope))
         .order_by(o.id),
     )
     states = [
@@ -225,7 +248,7 @@ def methodology(session: Session, scope: Any) -> dict[int, MethodologyState]:
     rows = plain_rows(
         session,
         sa.select(m.deal_id, m.call_id, m.framework, m.element, m.utterance_index).where(
-            m.deal_id.in_(scope)
+            in_scope(m.deal_id, scope)
         ),
     )
     known = set(Framework.__members__.values())
@@ -255,7 +278,7 @@ def methodology_elements(session: Session, scope: Any) -> dict[int, CoveredEleme
     rows = plain_rows(
         session,
         sa.select(m.deal_id, m.framework, m.element, sa.func.count(), sa.func.min(m.id))
-        .where(m.deal_id.in_(scope))
+        .where(in_scope(m.deal_id, scope))
         .group_by(m.deal_id, m.framework, m.element),
     )
     known = set(Framework.__members__.values())
