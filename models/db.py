@@ -34,7 +34,10 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     # them several times faster than the standard library, to the same values.
     kwargs.setdefault("json_deserializer", orjson.loads)
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(parsed, pool_pre_ping=True, **kwargs)
+        engine = sa.create_engine(parsed, pool_pre_ping=True, **kwargs)
+        if parsed.get_backend_name() == "postgresql":
+            sa.event.listen(engine, "connect", _utc_session)
+        return engine
     in_memory = parsed.database in (None, "", ":memory:") or "mode=memory" in str(parsed)
     if not in_memory and parsed.database is not None:
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -43,6 +46,17 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     engine = sa.create_engine(parsed, connect_args=connect_args, **kwargs)
     sa.event.listen(engine, "connect", _sqlite_pragmas(wal=not in_memory))
     return engine
+
+
+def _utc_session(dbapi_connection: Any, _record: Any) -> None:
+    """Run PostgreSQL sessions in UTC: timestamps come back with the `datetime.UTC` zone, which
+    reads keep as they are (a re-score converted ~60,000 of them per 5,000 deals otherwise)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET TIME ZONE 'UTC'")
+    finally:
+        cursor.close()
+    dbapi_connection.commit()  # a SET in a transaction the pool later rolls back would be undone
 
 
 def _sqlite_pragmas(*, wal: bool) -> Any:

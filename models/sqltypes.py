@@ -50,7 +50,15 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
             # Re-scoring reads ~10 timestamps a deal: one C parse of the stored text instead of
             # SQLAlchemy's parse, this decorator's hook and a `replace` (~12 % of reading deals).
             return sqlite_text_to_utc
-        return super().result_processor(dialect, coltype)
+        # PostgreSQL sessions run in UTC (`models.db`): the driver's values come back as they are.
+        return aware_to_utc
+
+
+def aware_to_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """Read a timestamp the driver returns as a datetime (PostgreSQL): already UTC in a UTC session."""
+    if value is None or value.tzinfo is dt.UTC:
+        return value
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def sqlite_text_to_utc(value: str | dt.datetime | None) -> dt.datetime | None:
