@@ -122,6 +122,7 @@ def speakers_by_side(said: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
 
 def _replace_utterances(session: Session, call: Call, insights: Insights) -> None:
     call_id = call.id
+    assert call_id is not None  # a stored call (checked by the caller too)
     call.speakers = speakers_by_side((u.speaker, _side(u.side)) for u in insights.utterances)
     session.exec(delete(Utterance).where(col(Utterance.call_id) == call_id))
     session.add_all(

@@ -28,7 +28,8 @@ def upgrade() -> None:
 
 
 def _backfill(conn: sa.Connection) -> None:
-    """Fill `speakers` from the stored utterances (the same summary the results writer keeps)."""
+    """Fill `speakers` from the stored utterances: the summary `models.crud.results.speakers_by_side`
+    keeps, written out here because a migration must not change when the application's code does."""
     calls = sa.table("calls", sa.column("id", sa.Integer), sa.column("speakers", sa.JSON))
     utterances = sa.table(
         "utterances", sa.column("call_id", sa.Integer), sa.column("speaker"), sa.column("side")
