@@ -128,7 +128,10 @@ class Analyzer:
         Returns:
             The call's insights (contracts/call-insights.md).
         """
-        rep = self.represent(transcript)
+        return self.insights(transcript, self.represent(transcript))
+
+    def insights(self, transcript: Transcript, rep: Represented) -> Insights:
+        """Extract the insights of a transcript already run through `represent`."""
         x = rep.full if self.heads.variant == "full" else rep.rules
         obj_head = self.heads["objection"]
         said = name_speakers(rep.views, rep.docs)

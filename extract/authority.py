@@ -28,6 +28,7 @@ class Person:
     routes: int = 0  # times the person sends the decision to someone else ("it goes to our CFO")
     money: int = 0  # spoken utterances about price, budget or terms
     decisive: int = 0  # spoken utterances in a chooser's voice ("we've chosen you", "I'm not paying for")
+    leads: int = 0  # spoken utterances about the people or unit they lead ("both of them report to me")
 
 
 _TITLE_FLAGS = (
@@ -58,7 +59,15 @@ PERSON_FEATURES = (
     + tuple(f"cue_{c}" for c in _CUE_LABELS)
     + ("top_speaker", "most_discussed", "mention_share")
     + ("sole_buyer", "other_decider", "routes_up", "money_talk", "decisive")
+    + ("rank", "senior_most", "senior_most_on_call", "leads")
 )
+# seniority of a title, from the _TITLE_FLAGS above: exec 4, vp 3, head or director 2, manager 1
+_RANKS = (4, 3, 2, 2, 1)
+
+
+def rank(title: str | None) -> int:
+    """Return the seniority of a title (0: none said or not a rank)."""
+    return max((r for rx, r in zip(_TITLE_FLAGS, _RANKS, strict=False) if rx.search(title or "")), default=0)
 
 
 def person_features(p: Person, n_utterances: int, group: list[Person]) -> NDArray[np.float32]:
@@ -86,6 +95,14 @@ def person_features(p: Person, n_utterances: int, group: list[Person]) -> NDArra
         float(min(2, p.routes)),
         min(4, p.money) / 4.0,
         float(min(2, p.decisive)),
+    ]
+    # who decides is often the most senior person the buyers name or bring, whatever the words
+    mine = rank(p.title)
+    row += [
+        mine / 4.0,
+        float(mine > 0 and mine == max(rank(q.title) for q in group)),
+        float(p.on_call and mine > 0 and mine == max(rank(q.title) for q in group if q.on_call)),
+        float(min(2, p.leads)),
     ]
     return np.asarray(row, dtype=np.float32)
 

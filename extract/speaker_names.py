@@ -67,6 +67,10 @@ def name_speakers(views: list[UtteranceView], docs: list[Doc]) -> dict[str, str]
             # "hey it's dwayne sorry" - "no worries dwayne it's kelsey": a self-introduced word the
             # other side then calls them by is a name, whatever the tagger made of it
             found += [_echoed(m.group(1), v, views[i + 1 : i + 8]) for m in _INTRO.finditer(v.clean)]
+        if not any(found):
+            # "hey kevin osei i'm on the procurement team", "yeah hi tasha joe kowalski i do the books"
+            others = _known_first_names(views, names, v.speaker)
+            found.append(_greeted_name(v, others) or _greeted_back(v, views[i + 1 : i + 3], others))
         for name in found:
             if name and len(name) > len(names.get(v.speaker, "")):
                 names[v.speaker] = name
@@ -77,7 +81,119 @@ def name_speakers(views: list[UtteranceView], docs: list[Doc]) -> dict[str, str]
                 name = _name(asked.group(1), doc)
                 if name:
                     names[reply.speaker] = name
+    _name_late_joiners(views, names)
     return names
+
+
+def _name_late_joiners(views: list[UtteranceView], names: dict[str, str]) -> None:
+    """Name speakers whose first turns come after the naming window ("hi sorry i'm here that
+    took forever siobhan burke hi jordan"): the greeting rule needs no tags."""
+    turns: dict[str, int] = {}
+    for v in views[NAMING_WINDOW:]:
+        if not GENERIC.match(v.speaker) or v.speaker in names:
+            continue
+        seen = turns.get(v.speaker, sum(w.speaker == v.speaker for w in views[:NAMING_WINDOW]))
+        turns[v.speaker] = seen + 1
+        if seen < _FIRST_TURNS:
+            others = _known_first_names(views, names, v.speaker)
+            name = _greeted_name(v, others) or _greeted_back(v, views[v.index + 1 : v.index + 3], others)
+            if name:
+                names[v.speaker] = name
+
+
+_FIRST_TURNS = 2  # a speaker introduces themself in their first turns, if at all
+# what opens a self-introduction: greetings, fillers and "this is" / "i'm" / "my name is"
+_OPENERS = frozenset(
+    "hi hey hello hiya morning afternoon evening yeah yes yep and so um uh oh sorry okay ok "
+    "this is it's i'm my name name's here".split()
+)
+_GREETINGS = frozenset("hi hey hello hiya morning".split())
+_INTRO_WORDS = frozenset("this is it's i'm name's".split())
+# what may follow a name in an introduction: the turn's end, "here", "i'm ...", a title, "from ..."
+_AFTER_NAME = frozenset(
+    "here i i'm i've from with at and sorry hi hey over on joining "
+    "vp svp evp head director manager chief ceo cfo coo cto cio ciso lead owner founder "
+    "partner president officer analyst engineer counsel controller administrator master supervisor "
+    "coordinator specialist architect accountant scientist".split()
+)
+# words of titles that follow a name ("kwame asante head brewer", "sal ferraro cellar master")
+_TITLE_WORDS = frozenset(
+    "brewer cellar development operations sales finance marketing product people it ops "
+    "procurement purchasing legal security data engineering".split()
+)
+_COMMON = frozenset(
+    "good great fine glad nice thanks thank everyone everybody all folks guys team there again "
+    "morning afternoon evening how's going doing sorry late muted back just quickly real".split()
+)
+
+
+def _known_first_names(views: list[UtteranceView], names: dict[str, str], me: str) -> set[str]:
+    """First names of the other speakers (named participants and names found so far)."""
+    out = {n.split()[0].lower() for s, n in names.items() if s != me and n}
+    out |= {v.speaker.split()[0].lower() for v in views if v.speaker != me and not GENERIC.match(v.speaker)}
+    return out
+
+
+def _greeted_name(v: UtteranceView, others: set[str]) -> str | None:
+    """A name in the opening of a turn after a greeting or "this is"/"i'm", followed by the turn's
+    end, "here", "i'm ...", "from ..." or a title; a greeted colleague's name is skipped ("hi tasha
+    joe kowalski i do the books"). Works on untagged lowercase text."""
+    words = [w.strip(",.!?;:") for w in v.clean.lower().split()][:12]
+    i, opened = 0, False
+    while i < len(words) and (words[i] in _OPENERS or (opened and words[i] in others)):
+        opened |= words[i] in _GREETINGS or words[i] in _INTRO_WORDS
+        i += 1
+    if not opened:
+        return None
+    for size in (3, 2, 1):
+        cand = words[i : i + size]
+        after = words[i + size : i + size + 2]
+        if len(cand) < size or any(not _name_word(w) or w in others for w in cand):
+            continue
+        if size == 1 and not (words[i - 1] in _INTRO_WORDS or words[i - 2 : i] == ["this", "is"]):
+            continue  # a lone word is a name only after "this is" / "i'm": "hey dave" may greet Dave
+        # the turn ends, or "here", "i'm", "from" or a title follows ("ben ochoa development director")
+        if not after or after[0] in _AFTER_NAME or (size > 1 and after[-1] in _AFTER_NAME):
+            return " ".join(cand)
+    return _closing_name(words, others) if words and words[0] in _GREETINGS else None
+
+
+def _closing_name(words: list[str], others: set[str]) -> str | None:
+    """A short greeting that ends with a first and last name: "hey how's it going tyler brooks"."""
+    last = words[-2:]
+    if len(words) <= 8 and len(last) == 2 and all(_name_word(w) and w not in others for w in last):
+        return " ".join(last)
+    return None
+
+
+def _greeted_back(v: UtteranceView, after: list[UtteranceView], others: set[str]) -> str | None:
+    """A word of `v` that the next speaker greets them by ("... siobhan burke hi jordan" - "hi
+    siobhan welcome"), with the word after it in `v` when that looks like a surname."""
+    reply = next((w for w in after if w.speaker != v.speaker), None)
+    if reply is None:
+        return None
+    head = [w.strip(",.!?;:") for w in reply.clean.lower().split()][:3]
+    if len(head) < 2 or head[0] not in _GREETINGS | {"welcome", "thanks"}:
+        return None
+    word = head[1]
+    words = [w.strip(",.!?;:") for w in v.clean.lower().split()]
+    if word not in words or not _name_word(word) or word in others:
+        return None
+    k = words.index(word)
+    nxt = words[k + 1] if k + 1 < len(words) else ""
+    return f"{word} {nxt}" if nxt and _name_word(nxt) and nxt not in others else word
+
+
+def _name_word(w: str) -> bool:
+    return (
+        w.isalpha()
+        and len(w) >= 2
+        and w not in STOP_WORDS
+        and w not in _COMMON
+        and w not in _AFTER_NAME
+        and w not in _TITLE_WORDS
+        and not _NOT_NAMES.match(w)
+    )
 
 
 def _echoed(candidate: str, v: UtteranceView, after: list[UtteranceView]) -> str | None:

@@ -12,7 +12,7 @@ import itertools
 import re
 
 from spacy.lang.en.stop_words import STOP_WORDS
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from extract import cues
 from extract.authority import Person, person_features, reconcile
@@ -87,12 +87,14 @@ def _collect(
     v: UtteranceView, doc: Doc, people: dict[str, Person], reps: set[str], asked: str | None = None
 ) -> None:
     mentioned = [p for p in doc.spans["people"] if not _is_rep(p.text, reps) and not _GENERIC.match(p.text)]
+    mentioned += _known_names(doc, people, mentioned)
     me = people.get(v.speaker)
     if me is not None:
         me.utterances.add(v.index)
         me.spoken += 1
         me.money += bool(_MONEY.search(v.clean))
         me.decisive += bool(_DECISIVE.search(v.clean))
+        me.leads += bool(_LEADS.search(v.clean))
     holders: dict[int, Person] = {}
     for span in mentioned:
         person = people.setdefault(_key(span.text, people), Person(name=span.text))
@@ -121,6 +123,24 @@ def _collect(
             answer.cues.append(asked)
 
 
+# labels the small English model gives names it does not know ("Beatrice Hale" as an ORG)
+_MISLABELLED = frozenset({"ORG", "GPE", "FAC", "NORP", "PRODUCT", "WORK_OF_ART", "LOC"})
+
+
+def _known_names(doc: Doc, people: dict[str, Person], found: list[Span]) -> list[Span]:
+    """Entities of other labels that name a person already met in the call ("goes to Beatrice
+    Hale, our director" ... "I'll brief Beatrice when she's back")."""
+    names = [set(p.name.lower().split()) for p in people.values()]
+    out = []
+    for ent in doc.ents:
+        if ent.label_ not in _MISLABELLED or any(ent.start < s.end and s.start < ent.end for s in found):
+            continue
+        words = set(ent.text.lower().split())
+        if any(words <= known for known in names):
+            out.append(Span(doc, ent.start, ent.end, label="PERSON"))
+    return out
+
+
 # a buyer speaking about the money or the terms of the deal
 _MONEY = re.compile(
     cues.CATEGORY_CUES["pricing"].pattern + "|" + cues.CATEGORY_CUES["contract"].pattern, re.I
@@ -135,6 +155,14 @@ _DECISIVE = re.compile(
     r"we'll (?:go ahead|move forward|proceed|sign|take it)|i'll (?:approve|sign)|my (?:budget|decision)|"
     r"(?:then )?take (?:it|that) out|i (?:want|need) (?:this|it|that|the) (?:done|live|signed|in place)|"
     r"if you can do that,? we have a deal|we have a deal|you've got a deal|i'm (?:sold|in))\b",
+    re.I,
+)
+
+# a buyer speaking as the one others answer to: "both of them report to me", "my team will run it"
+_LEADS = re.compile(
+    r"\b(?:reports? (?:in)?to me|report(?:s|ing)? up to me|"
+    r"my (?:team|teams|department|group|staff|people|org)|"
+    r"i (?:run|head(?: up)?|lead|oversee|manage) (?:the|our|a|this|all)\b)",
     re.I,
 )
 
@@ -239,6 +267,7 @@ def _merge(people: dict[str, Person]) -> list[Person]:
         twin.routes += person.routes
         twin.money += person.money
         twin.decisive += person.decisive
+        twin.leads += person.leads
         twin.excluded &= person.excluded
     return merged
 

@@ -27,9 +27,10 @@ from extract.heads import HeadSet, save_heads
 from extract.objections import CATEGORIES
 from extract.pipeline import build_nlp
 from extract.prototypes import Prototypes, category_inputs
-from extract.represent import represent
+from extract.represent import Represented, represent
 from extract.speaker_names import name_speakers
 from extract.stakeholders import candidates
+from transcribe.types import Transcript
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +74,11 @@ def train(corpus_dir: Path, out_dir: Path, encoder: Encoder | None = None) -> Tr
         A TrainReport with counts, cross-validated F1 and thresholds.
     """
     np.random.seed(0)
-    files = sorted(p for p in corpus_dir.glob("*.json"))
-    raw = [json.loads(p.read_text(encoding="utf-8")) for p in files]
-    calls = [(p, r) for p, r in zip(files, raw, strict=True) if "gold" in r]
+    calls = labelled_calls(corpus_dir)
     digest = hashlib.sha256(b"".join(p.name.encode() + p.read_bytes() for p, _ in calls)).hexdigest()[:16]
     encoder = encoder or MiniLMEncoder(quantize=True)  # the analyzer's default encoder
-    data = _collect(calls, encoder)
-    sets, cv, thresholds = _fit_all(data)
+    data = training_data(represent_calls(calls, encoder))
+    sets, cv, thresholds = fit_heads(data)
     manifest = _manifest(digest, len(calls), data, cv, encoder)
     save_heads(out_dir, sets, manifest)
     return TrainReport(
@@ -93,13 +92,53 @@ def train(corpus_dir: Path, out_dir: Path, encoder: Encoder | None = None) -> Tr
     )
 
 
-def _collect(calls: list[tuple[Path, dict[str, Any]]], encoder: Encoder) -> _Data:
+def labelled_calls(corpus_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """Return the parsed calls with a `gold` object, in file-name order."""
+    files = sorted(p for p in corpus_dir.glob("*.json"))
+    raw = [json.loads(p.read_text(encoding="utf-8")) for p in files]
+    return [(p, r) for p, r in zip(files, raw, strict=True) if "gold" in r]
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledCall:
+    """One train call as the heads see it: its representation, its gold labels and its
+    candidate stakeholders' person features (computed once, reused by every fold)."""
+
+    transcript: Transcript
+    rep: Represented
+    gold: dict[str, Any]
+    people: list[NDArray[np.float32]]
+    deciding: list[int]
+
+
+def represent_calls(calls: list[tuple[Path, dict[str, Any]]], encoder: Encoder) -> list[LabelledCall]:
+    """Run spaCy and the encoder over each labelled call once."""
     nlp = build_nlp()
     prototypes = Prototypes(encoder)
-    data = _Data()
-    for group, (path, call) in enumerate(calls):
-        rep = represent(read_transcript(call, path.stem), nlp, encoder, prototypes)
+    out = []
+    for path, call in calls:
+        transcript = read_transcript(call, path.stem)
+        rep = represent(transcript, nlp, encoder, prototypes)
         gold = call["gold"]
+        said = name_speakers(rep.views, rep.docs)
+        people = candidates(rep.views, rep.docs, rep.sides, said)
+        out.append(
+            LabelledCall(
+                transcript=transcript,
+                rep=rep,
+                gold=gold,
+                people=[person_features(person, len(rep.views), people) for person in people],
+                deciding=[int(_gold_deciding(p.name, gold.get("stakeholders", []))) for p in people],
+            )
+        )
+    return out
+
+
+def training_data(calls: list[LabelledCall]) -> _Data:
+    """Stack the calls' head inputs and labels (each call is one cross-validation group)."""
+    data = _Data()
+    for group, call in enumerate(calls):
+        rep, gold = call.rep, call.gold
         steps = {int(s["utterance"]) for s in gold.get("next_steps", [])}
         cats = {int(o["utterance"]): CATEGORIES.index(o["category"]) for o in gold.get("objections", [])}
         n = len(rep.views)
@@ -111,16 +150,16 @@ def _collect(calls: list[tuple[Path, dict[str, Any]]], encoder: Encoder) -> _Dat
         data.category += [cats.get(i, -1) for i in range(n)]
         data.groups += [group] * n
         data.buyer += [v.side != "rep" for v in rep.views]
-        said = name_speakers(rep.views, rep.docs)
-        people = candidates(rep.views, rep.docs, rep.sides, said)
-        for person in people:
-            data.people.append(person_features(person, n, people))
-            data.deciding.append(int(_gold_deciding(person.name, gold.get("stakeholders", []))))
-            data.people_groups.append(group)
+        data.people += call.people
+        data.deciding += call.deciding
+        data.people_groups += [group] * len(call.people)
     return data
 
 
-def _fit_all(data: _Data) -> tuple[list[HeadSet], dict[str, float], dict[str, float]]:
+def fit_heads(
+    data: _Data, variants: tuple[str, ...] = ("full", "rules")
+) -> tuple[list[HeadSet], dict[str, float], dict[str, float]]:
+    """Fit every head of each input variant; return the head sets, train CV scores and thresholds."""
     groups = np.asarray(data.groups)
     ys = {"next_step": np.asarray(data.next_step), "objection": np.asarray(data.objection)}
     category = np.asarray(data.category)
@@ -128,7 +167,8 @@ def _fit_all(data: _Data) -> tuple[list[HeadSet], dict[str, float], dict[str, fl
     sets: list[HeadSet] = []
     cv: dict[str, float] = {}
     thresholds: dict[str, float] = {}
-    for variant, blocks in (("full", data.full), ("rules", data.rules)):
+    for variant in variants:
+        blocks = data.full if variant == "full" else data.rules
         x = np.vstack(blocks)
         heads = {}
         for name, y in ys.items():
