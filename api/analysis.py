@@ -118,12 +118,17 @@ def migrate_database(settings: Settings) -> str:
     return make_url(settings.resolved_database_url).render_as_string(hide_password=True)
 
 
-def train_heads(corpus: Path, out: Path | None) -> str:
-    """Train the classifier heads and describe what was written."""
+def train_heads(corpus: Path, out: Path | None, meetings: Path | None = None) -> str:
+    """Train the classifier heads (and the meeting head, given meeting calls); describe them."""
     from extract.training import train
 
-    report = train(corpus, out) if out is not None else train(corpus, _default_heads_dir())
-    return str(report)
+    heads_dir = out if out is not None else _default_heads_dir()
+    report = str(train(corpus, heads_dir))
+    if meetings is not None:
+        from extract.meetings import train_meetings
+
+        report += f"\nmeeting head: {train_meetings(meetings, heads_dir)}"
+    return report
 
 
 def _default_heads_dir() -> Path:

@@ -140,10 +140,14 @@ def train(
     out: Annotated[
         Path | None, typer.Option(help="Where to write the heads (default: the shipped ones).")
     ] = None,
+    meetings: Annotated[
+        Path | None,
+        typer.Option(help="Meeting calls for the meeting head (ami_to_calls.py --split train)."),
+    ] = None,
 ) -> None:
     """Train the utterance classifier heads on the labelled training split (deterministic)."""
     with cli_errors():
-        typer.echo(analysis.train_heads(corpus, out))
+        typer.echo(analysis.train_heads(corpus, out, meetings))
 
 
 @app.command()

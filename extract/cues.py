@@ -32,6 +32,8 @@ ACCEPT = _ALL["ACCEPT"]  # "sounds good"
 QUESTION = _ALL["QUESTION"]  # "does it", "how much"
 CONCERN = _ALL["CONCERN"]  # "sticking point", "not sure"
 ACCEPTANCE = _ALL["ACCEPTANCE"]  # a buyer accepting an answer: "that works", "makes sense"
+RESOLVED = _ALL["RESOLVED"]  # a past problem already solved: "they fixed it", "that's behind us"
+CURIOUS = _ALL["CURIOUS"]  # a neutral question asked out of interest: "just curious", "not a blocker"
 CATEGORY_CUES: dict[str, re.Pattern[str]] = {
     name.split(":", 1)[1]: rx for name, rx in _ALL.items() if name.startswith("CATEGORY:")
 }

@@ -38,6 +38,8 @@ FEATURES: tuple[str, ...] = (
     "prev_side_rep",
     "next_side_other",
     "no_punct",
+    "resolved",
+    "curious",
 ) + tuple(f"cat_{c}" for c in cues.CATEGORY_CUES)
 
 
@@ -100,6 +102,8 @@ def _row(views: list[UtteranceView], i: int) -> list[float]:
         float(prev is not None and prev.side == "rep"),
         float(nxt is not None and nxt.side != v.side),
         float(not any(p in v.text for p in ".?!,")),
+        _flag(cues.count(cues.RESOLVED, t)),
+        _flag(cues.count(cues.CURIOUS, t)),
     ]
     row += [_flag(cues.count(rx, t)) for rx in cues.CATEGORY_CUES.values()]
     return row

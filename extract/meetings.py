@@ -48,7 +48,7 @@ def suppress(proba: NDArray[np.float64], threshold: float, window: int = 2) -> l
 def train_meetings(calls_dir: Path, out_dir: Path, encoder: Encoder | None = None) -> dict[str, Any]:
     """Train the meeting action-item head and write heads/meeting.npz + meeting.json."""
     rng = np.random.default_rng(0)
-    enc = encoder or MiniLMEncoder()
+    enc = encoder or MiniLMEncoder(quantize=True)  # the analyzer's default encoder, as for the call heads
     xs, ys, groups = [], [], []
     for group, path in enumerate(sorted(calls_dir.glob("*.json"))):
         call = json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,22 @@
+"""Rule features that tell objections from what only sounds like one."""
+
+from __future__ import annotations
+
+from extract import cues
+from extract.features import FEATURES, UtteranceView, rule_features
+
+
+def _row(text: str) -> dict[str, float]:
+    view = UtteranceView(index=0, speaker="Tom", side="buyer", text=text, clean=cues.clean(text))
+    return dict(zip(FEATURES, rule_features([view])[0].tolist(), strict=True))
+
+
+def test_a_past_problem_already_solved_is_marked() -> None:
+    row = _row("Our old vendor had a breach in 2023, but we moved off them and that's all behind us.")
+    assert row["resolved"] >= 1.0
+    assert _row("Your SOC 2 report is eighteen months old and that's a problem.")["resolved"] == 0.0
+
+
+def test_a_question_asked_out_of_interest_is_marked() -> None:
+    assert _row("just curious does the tablet app work offline")["curious"] == 1.0
+    assert _row("Does it support SSO? Without it we can't go ahead.")["curious"] == 0.0
