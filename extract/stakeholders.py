@@ -112,6 +112,8 @@ def _collect(
             continue
         if cue.label_ == "none":
             owner.excluded |= owner is not me
+        elif owner is me and cue.label_ in DECIDING and _negated(doc, cue.start):
+            me.routes += 1  # "I can't sign off on this": the speaker holds no budget, someone else does
         else:
             owner.cues.append(cue.label_)
             if me is not None and owner is not me and cue.label_ in DECIDING:
@@ -200,6 +202,13 @@ def own_title(doc: Doc) -> str | None:
 
 
 _FIRST_PERSON = frozenset({"i", "i'm", "me", "my", "myself"})
+_NEGATIONS = frozenset({"not", "n't", "never", "cannot", "can't", "don't", "won't", "isn't", "no"})
+
+
+def _negated(doc: Doc, at: int) -> bool:
+    """True when a negation stands just before the cue in its sentence ("i can't sign off")."""
+    sent = doc[at].sent
+    return any(t.lower_ in _NEGATIONS for t in doc[max(sent.start, at - 4) : at])
 
 
 def _cue_owner(

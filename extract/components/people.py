@@ -26,7 +26,7 @@ class PeopleLinker:
         people += [s for s in (_proper_next_to(doc, t) for t in titles) if s is not None and _free(s, people)]
         people.sort(key=lambda s: s.start)
         for title in titles:
-            person = _nearest(title, people)
+            person = _nearest(title, people) or _named_just_before(doc, title, people)
             if person is not None and person._.title is None:
                 person._.title = _title_text(doc, title)
         doc.spans["people"] = people
@@ -139,6 +139,20 @@ def _name_like(doc: Doc, i: int) -> bool:
         and tok.ent_type_ in {"", "PERSON"}
         and tok.tag_ not in {"VBD", "VBG", "VBN", "MD", "RB", "IN", "CD"}
     )
+
+
+_PRONOUN_IS = (("she", "he"), ("'s", "is", "was", "has", "been", "the", "our", "their", "a"))
+
+
+def _named_just_before(doc: Doc, title: Span, people: list[Span]) -> Span | None:
+    """The one person of the previous sentence when a title's sentence opens with "she's" / "he
+    is": "Adaeze Nwosu. She's been general manager for about six years." """
+    sent = title.sent
+    head = [t.lower_ for t in doc[sent.start : title.start]]
+    if not head or head[0] not in _PRONOUN_IS[0] or any(w not in _PRONOUN_IS[1] for w in head[1:]):
+        return None
+    before = [p for p in people if p.end <= sent.start and p.start >= doc[max(0, sent.start - 1)].sent.start]
+    return before[0] if len(before) == 1 else None
 
 
 def _free(span: Span, people: list[Span]) -> bool:

@@ -107,3 +107,25 @@ def test_the_most_senior_title_and_leading_a_team_are_features(nlp) -> None:
     sanjay = next(p for p in people if p.name == "Sanjay Mehta")
     named = dict(zip(PERSON_FEATURES, person_features(sanjay, len(rep.views), people).tolist(), strict=True))
     assert named["senior_most"] == 1.0 and named["senior_most_on_call"] == 1.0 and named["leads"] == 1.0
+
+
+def test_a_title_said_of_the_person_just_named_is_theirs(nlp) -> None:
+    lines = [
+        ("Dana Ruiz", "Who signs after the committee?"),
+        ("Luis Moreno", "Adaeze Nwosu. She's been general manager for about six years."),
+    ]
+    sides = {"Dana Ruiz": Side.REP, "Luis Moreno": Side.BUYER}
+    _, _, people = _people(nlp, lines, sides)
+    adaeze = next(p for p in people if p.name == "Adaeze Nwosu")
+    assert adaeze.title == "general manager"
+
+
+def test_a_negated_sign_off_routes_the_decision_instead(nlp) -> None:
+    lines = [
+        ("Dana Ruiz", "Can you approve this?"),
+        ("Tom Becker", "No, I can't approve the spend myself. That's above my level."),
+    ]
+    sides = {"Dana Ruiz": Side.REP, "Tom Becker": Side.BUYER}
+    _, _, people = _people(nlp, lines, sides)
+    tom = next(p for p in people if p.name == "Tom Becker")
+    assert "economic_buyer" not in tom.cues and tom.routes == 1
