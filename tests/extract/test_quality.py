@@ -10,17 +10,18 @@ import pytest
 from extract.evaluate import evaluate
 
 SCORER = Path("/work/shared/eval/score_insights.py")
-# Measured minus a margin. Training data is chosen by cross-validation on train, never by dev.
-# Session 5 added 18 train calls: on the 52 calls there before (out of fold), they raised
-# decision-makers 0.803 -> 0.824 and next steps 0.913 -> 0.917, objections level (0.768 / 0.767);
-# on dev they moved objections 0.740 -> 0.694 and decision-makers 0.718 -> 0.683 (0.634 with the
-# session's stakeholder changes, which found 3 more dev stakeholders). The int8 encoder gives
-# slightly different embeddings on different CPUs, so the margins also cover the machine.
+# Measured minus a margin. Training data, features and thresholds are chosen by cross-validation
+# on train (`python -m extract.crossval`), never by dev. Session 5 added 18 train calls: on the
+# 52 calls there before (out of fold) they raised decision-makers 0.803 -> 0.824 and next steps
+# 0.913 -> 0.917, objections level (0.768 / 0.767), while dev objections went 0.740 -> 0.694 and
+# decision-makers 0.718 -> 0.683 (49 objections and 23 decision-makers: dev's noise). With the
+# session's feature changes dev reads 0.877 / 0.714 / 0.932 / 0.714. The int8 encoder's embeddings
+# differ slightly between CPUs, so the margins also cover the machine.
 FLOORS = {
     "next_steps": 0.85,
-    "objections": 0.66,
+    "objections": 0.67,
     "stakeholders": 0.90,
-    "decision_makers": 0.60,
+    "decision_makers": 0.66,
 }
 
 
