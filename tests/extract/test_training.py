@@ -1,5 +1,6 @@
 """Training is reproducible: the same train files give byte-identical heads."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -42,3 +43,26 @@ def test_regularisation_grid_keeps_the_cross_validated_best() -> None:
     assert f1 == max(scores.values())
     again, _ = fit_binary("h", x, y, groups, (1.0, 0.01))  # the grid's order does not matter
     assert np.array_equal(head.coef, again.coef) and head.threshold == again.threshold
+
+
+def test_crossval_writes_every_call_from_heads_fitted_without_it(tmp_path) -> None:
+    from extract.crossval import crossval
+
+    files = sorted(TRAIN.glob("*.json"))[:6]
+    if len(files) < 6:
+        pytest.skip("train split not available")
+    corpus, extra = tmp_path / "corpus", tmp_path / "extra"
+    corpus.mkdir()
+    extra.mkdir()
+    for f in files[:4]:
+        shutil.copy(f, corpus / f.name)
+    for f in files[4:]:
+        shutil.copy(f, extra / f.name)
+    n = crossval(corpus, tmp_path / "a", folds=2, encoder=NullEncoder(), extra_dir=extra)
+    again = crossval(corpus, tmp_path / "b", folds=2, encoder=NullEncoder(), extra_dir=extra)
+    written = sorted(p.name for p in (tmp_path / "a").glob("*.json"))
+    assert n == again == 4 and written == sorted(f.name for f in files[:4])  # extra calls: trained on only
+    for name in written:
+        insights = json.loads((tmp_path / "a" / name).read_text())
+        assert {"next_steps", "objections", "stakeholders"} <= insights.keys()
+        assert (tmp_path / "a" / name).read_text() == (tmp_path / "b" / name).read_text()
