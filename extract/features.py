@@ -40,6 +40,7 @@ FEATURES: tuple[str, ...] = (
     "no_punct",
     "resolved",
     "curious",
+    "own_limit",
 ) + tuple(f"cat_{c}" for c in cues.CATEGORY_CUES)
 
 
@@ -104,6 +105,7 @@ def _row(views: list[UtteranceView], i: int) -> list[float]:
         float(not any(p in v.text for p in ".?!,")),
         _flag(cues.count(cues.RESOLVED, t)),
         _flag(cues.count(cues.CURIOUS, t)),
+        _flag(cues.count(cues.OWN_LIMIT, t)),
     ]
     row += [_flag(cues.count(rx, t)) for rx in cues.CATEGORY_CUES.values()]
     return row

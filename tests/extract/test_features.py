@@ -20,3 +20,9 @@ def test_a_past_problem_already_solved_is_marked() -> None:
 def test_a_question_asked_out_of_interest_is_marked() -> None:
     assert _row("just curious does the tablet app work offline")["curious"] == 1.0
     assert _row("Does it support SSO? Without it we can't go ahead.")["curious"] == 0.0
+
+
+def test_the_speakers_own_limit_is_marked_not_a_description_of_who_signs() -> None:
+    assert _row("To be clear, I can't sign this. Anything above that goes to Graham.")["own_limit"] == 1.0
+    assert _row("so i'd renew today but that's not my call")["own_limit"] == 1.0
+    assert _row("Catherine Wu, our CFO. She signs anything over two hundred K.")["own_limit"] == 0.0
