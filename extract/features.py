@@ -41,6 +41,8 @@ FEATURES: tuple[str, ...] = (
     "resolved",
     "curious",
     "own_limit",
+    "disclosure",
+    "refusal",
 ) + tuple(f"cat_{c}" for c in cues.CATEGORY_CUES)
 
 
@@ -106,6 +108,8 @@ def _row(views: list[UtteranceView], i: int) -> list[float]:
         _flag(cues.count(cues.RESOLVED, t)),
         _flag(cues.count(cues.CURIOUS, t)),
         _flag(cues.count(cues.OWN_LIMIT, t)),
+        _flag(cues.count(cues.DISCLOSURE, t)),
+        _flag(cues.count(cues.REFUSAL, t)),
     ]
     row += [_flag(cues.count(rx, t)) for rx in cues.CATEGORY_CUES.values()]
     return row

@@ -22,7 +22,7 @@ from sklearn.model_selection import GroupKFold
 from extract import cues
 from extract.corpus import read_transcript
 from extract.engine import DIM, Encoder, MiniLMEncoder
-from extract.features import UtteranceView, rule_features
+from extract.features import FEATURES, UtteranceView, rule_features
 from extract.heads import LinearHead
 from extract.sides import speaker_sides
 
@@ -30,9 +30,15 @@ RATE = 0.08  # share of negative utterances kept for training
 MEETING_FILE = "meeting.npz"
 
 
+# rule features that only tell objections apart: action items in meetings do not read them (on
+# AMI train they leave the head's out-of-fold F1 unchanged), so the meeting head does not take them
+OBJECTION_ONLY = frozenset({"resolved", "curious", "own_limit", "disclosure", "refusal"})
+MEETING_RULES = [k for k, name in enumerate(FEATURES) if name not in OBJECTION_ONLY]
+
+
 def meeting_inputs(full: NDArray[np.float32], rules: NDArray[np.float32]) -> NDArray[np.float32]:
-    """Return the meeting head's input: the utterance's own embedding and the rule features."""
-    return np.hstack([full[:, :DIM], rules]).astype(np.float32)
+    """Return the meeting head's input: the utterance's own embedding and its rule features."""
+    return np.hstack([full[:, :DIM], rules[:, MEETING_RULES]]).astype(np.float32)
 
 
 def suppress(proba: NDArray[np.float64], threshold: float, window: int = 2) -> list[int]:
@@ -60,7 +66,7 @@ def train_meetings(calls_dir: Path, out_dir: Path, encoder: Encoder | None = Non
             for i, u in enumerate(transcript.utterances)
         ]
         keep = [i for i in range(len(views)) if i in spots or rng.random() < RATE]
-        rules = rule_features(views)[keep]
+        rules = rule_features(views)[keep][:, MEETING_RULES]
         emb = enc.encode([views[i].clean for i in keep])
         xs.append(np.hstack([emb, rules]))
         ys += [int(i in spots) for i in keep]

@@ -26,3 +26,18 @@ def test_the_speakers_own_limit_is_marked_not_a_description_of_who_signs() -> No
     assert _row("To be clear, I can't sign this. Anything above that goes to Graham.")["own_limit"] == 1.0
     assert _row("so i'd renew today but that's not my call")["own_limit"] == 1.0
     assert _row("Catherine Wu, our CFO. She signs anything over two hundred K.")["own_limit"] == 0.0
+
+
+def test_announced_concerns_and_flat_refusals_are_marked() -> None:
+    assert _row("And just so you know, we had a demo from AssetWorks last month.")["disclosure"] == 1.0
+    assert _row("if my managers have to type the sales in by hand it's dead on arrival")["refusal"] == 1.0
+    assert _row("That's not going to fly, Tom. Not in this rate environment.")["refusal"] == 1.0
+    plain = _row("Thanks, the demo on Tuesday was really helpful.")
+    assert plain["disclosure"] == plain["refusal"] == 0.0
+
+
+def test_the_meeting_head_reads_no_objection_only_cue() -> None:
+    from extract.meetings import MEETING_RULES, OBJECTION_ONLY
+
+    assert OBJECTION_ONLY <= set(FEATURES)
+    assert not {FEATURES[k] for k in MEETING_RULES} & OBJECTION_ONLY
