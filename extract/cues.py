@@ -34,7 +34,9 @@ CONCERN = _ALL["CONCERN"]  # "sticking point", "not sure"
 ACCEPTANCE = _ALL["ACCEPTANCE"]  # a buyer accepting an answer: "that works", "makes sense"
 RESOLVED = _ALL["RESOLVED"]  # a past problem already solved: "they fixed it", "that's behind us"
 OWN_LIMIT = _ALL["OWN_LIMIT"]  # the speaker cannot decide or sign this: "I can't sign this myself"
-DISCLOSURE = _ALL["DISCLOSURE"]  # a concern announced: "just so you know", "my big thing is"
+# a concern announced: "I'll be honest", "my big thing is" (cues match cleaned text, where the
+# filler "you know" is gone, so "just so you know" is not one of them)
+DISCLOSURE = _ALL["DISCLOSURE"]
 REFUSAL = _ALL["REFUSAL"]  # a flat no: "that won't fly", "dead on arrival", "I'm not paying for that"
 CURIOUS = _ALL["CURIOUS"]  # a neutral question asked out of interest: "just curious", "not a blocker"
 CATEGORY_CUES: dict[str, re.Pattern[str]] = {

@@ -29,7 +29,7 @@ def test_the_speakers_own_limit_is_marked_not_a_description_of_who_signs() -> No
 
 
 def test_announced_concerns_and_flat_refusals_are_marked() -> None:
-    assert _row("And just so you know, we had a demo from AssetWorks last month.")["disclosure"] == 1.0
+    assert _row("And I'll be honest, we had a demo from AssetWorks last month.")["disclosure"] == 1.0
     assert _row("if my managers have to type the sales in by hand it's dead on arrival")["refusal"] == 1.0
     assert _row("That's not going to fly, Tom. Not in this rate environment.")["refusal"] == 1.0
     plain = _row("Thanks, the demo on Tuesday was really helpful.")
