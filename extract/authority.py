@@ -98,10 +98,12 @@ def person_features(p: Person, n_utterances: int, group: list[Person]) -> NDArra
     ]
     # who decides is often the most senior person the buyers name or bring, whatever the words
     mine = rank(p.title)
+    top = max(rank(q.title) for q in group)
+    top_on_call = max((rank(q.title) for q in group if q.on_call), default=0)
     row += [
         mine / 4.0,
-        float(mine > 0 and mine == max(rank(q.title) for q in group)),
-        float(p.on_call and mine > 0 and mine == max(rank(q.title) for q in group if q.on_call)),
+        float(mine > 0 and mine == top),
+        float(p.on_call and mine > 0 and mine == top_on_call),
         float(min(2, p.leads)),
     ]
     return np.asarray(row, dtype=np.float32)

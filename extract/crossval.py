@@ -16,10 +16,13 @@ import sys
 import time
 from pathlib import Path
 
+from spacy.language import Language
+
 from extract.analyzer import Analyzer, ExtractOptions
 from extract.engine import Encoder, MiniLMEncoder
 from extract.heads import HeadSet
 from extract.pipeline import build_nlp
+from extract.prototypes import Prototypes
 from extract.training import LabelledCall, fit_heads, labelled_calls, represent_calls, training_data
 
 
@@ -37,9 +40,9 @@ def crossval(
     training calls help shows on the calls that were there before them.
     """
     encoder = encoder or MiniLMEncoder(quantize=True)
-    calls = represent_calls(labelled_calls(corpus_dir), encoder)
-    extra = represent_calls(labelled_calls(extra_dir), encoder) if extra_dir else []
-    nlp = build_nlp()
+    nlp, prototypes = build_nlp(), Prototypes(encoder)
+    calls = represent_calls(labelled_calls(corpus_dir), nlp, encoder, prototypes)
+    extra = represent_calls(labelled_calls(extra_dir), nlp, encoder, prototypes) if extra_dir else []
     out_dir.mkdir(parents=True, exist_ok=True)
     for fold in range(folds):
         train = [c for i, c in enumerate(calls) if i % folds != fold] + extra
@@ -49,9 +52,9 @@ def crossval(
     return len(calls)
 
 
-def _analyzer(heads: HeadSet, nlp: object, encoder: Encoder) -> Analyzer:
+def _analyzer(heads: HeadSet, nlp: Language, encoder: Encoder) -> Analyzer:
     # no meeting head: train calls are sales calls, which never use it
-    return Analyzer(ExtractOptions(), nlp, encoder, heads, {"data_hash": "crossval"})  # type: ignore[arg-type]
+    return Analyzer(ExtractOptions(), nlp, encoder, heads, {"data_hash": "crossval"})
 
 
 def _write(calls: list[LabelledCall], analyzer: Analyzer, out_dir: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,12 +39,16 @@ FEATURES: tuple[str, ...] = (
     "prev_side_rep",
     "next_side_other",
     "no_punct",
-    "resolved",
-    "curious",
-    "own_limit",
-    "disclosure",
-    "refusal",
-) + tuple(f"cat_{c}" for c in cues.CATEGORY_CUES)
+)
+# cues that only tell objections from what sounds like one; the meeting head leaves them out
+OBJECTION_CUES: dict[str, re.Pattern[str]] = {
+    "resolved": cues.RESOLVED,
+    "curious": cues.CURIOUS,
+    "own_limit": cues.OWN_LIMIT,
+    "disclosure": cues.DISCLOSURE,
+    "refusal": cues.REFUSAL,
+}
+FEATURES += tuple(OBJECTION_CUES) + tuple(f"cat_{c}" for c in cues.CATEGORY_CUES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +110,8 @@ def _row(views: list[UtteranceView], i: int) -> list[float]:
         float(prev is not None and prev.side == "rep"),
         float(nxt is not None and nxt.side != v.side),
         float(not any(p in v.text for p in ".?!,")),
-        _flag(cues.count(cues.RESOLVED, t)),
-        _flag(cues.count(cues.CURIOUS, t)),
-        _flag(cues.count(cues.OWN_LIMIT, t)),
-        _flag(cues.count(cues.DISCLOSURE, t)),
-        _flag(cues.count(cues.REFUSAL, t)),
     ]
+    row += [_flag(cues.count(rx, t)) for rx in OBJECTION_CUES.values()]
     row += [_flag(cues.count(rx, t)) for rx in cues.CATEGORY_CUES.values()]
     return row
 

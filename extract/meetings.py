@@ -22,7 +22,7 @@ from sklearn.model_selection import GroupKFold
 from extract import cues
 from extract.corpus import read_transcript
 from extract.engine import DIM, Encoder, MiniLMEncoder
-from extract.features import FEATURES, UtteranceView, rule_features
+from extract.features import FEATURES, OBJECTION_CUES, UtteranceView, rule_features
 from extract.heads import LinearHead
 from extract.sides import speaker_sides
 
@@ -30,10 +30,9 @@ RATE = 0.08  # share of negative utterances kept for training
 MEETING_FILE = "meeting.npz"
 
 
-# rule features that only tell objections apart: action items in meetings do not read them (on
-# AMI train they leave the head's out-of-fold F1 unchanged), so the meeting head does not take them
-OBJECTION_ONLY = frozenset({"resolved", "curious", "own_limit", "disclosure", "refusal"})
-MEETING_RULES = [k for k, name in enumerate(FEATURES) if name not in OBJECTION_ONLY]
+# action items in meetings do not read the objection cues (on AMI train they leave the head's
+# out-of-fold F1 unchanged), so the meeting head does not take them
+MEETING_RULES = [k for k, name in enumerate(FEATURES) if name not in OBJECTION_CUES]
 
 
 def meeting_inputs(full: NDArray[np.float32], rules: NDArray[np.float32]) -> NDArray[np.float32]:

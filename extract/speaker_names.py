@@ -49,6 +49,7 @@ NAMING_WINDOW = 25
 def name_speakers(views: list[UtteranceView], docs: list[Doc]) -> dict[str, str]:
     """Return generic speaker label -> the name they go by (lowercase as said)."""
     names: dict[str, str] = {}
+    named = {v.speaker for v in views if not GENERIC.match(v.speaker)}  # participants known by name
     window = zip(views[:NAMING_WINDOW], docs[:NAMING_WINDOW], strict=False)
     for i, (v, doc) in enumerate(window):
         if not GENERIC.match(v.speaker):
@@ -69,7 +70,7 @@ def name_speakers(views: list[UtteranceView], docs: list[Doc]) -> dict[str, str]
             found += [_echoed(m.group(1), v, views[i + 1 : i + 8]) for m in _INTRO.finditer(v.clean)]
         if not any(found):
             # "hey kevin osei i'm on the procurement team", "yeah hi tasha joe kowalski i do the books"
-            others = _known_first_names(views, names, v.speaker)
+            others = _first_names(names, named, v.speaker)
             found.append(_greeted_name(v, others) or _greeted_back(v, views[i + 1 : i + 3], others))
         for name in found:
             if name and len(name) > len(names.get(v.speaker, "")):
@@ -81,11 +82,11 @@ def name_speakers(views: list[UtteranceView], docs: list[Doc]) -> dict[str, str]
                 name = _name(asked.group(1), doc)
                 if name:
                     names[reply.speaker] = name
-    _name_late_joiners(views, names)
+    _name_late_joiners(views, names, named)
     return names
 
 
-def _name_late_joiners(views: list[UtteranceView], names: dict[str, str]) -> None:
+def _name_late_joiners(views: list[UtteranceView], names: dict[str, str], named: set[str]) -> None:
     """Name speakers whose first turns come after the naming window ("hi sorry i'm here that
     took forever siobhan burke hi jordan"): the greeting rule needs no tags."""
     turns: dict[str, int] = {}
@@ -95,7 +96,7 @@ def _name_late_joiners(views: list[UtteranceView], names: dict[str, str]) -> Non
         seen = turns.get(v.speaker, sum(w.speaker == v.speaker for w in views[:NAMING_WINDOW]))
         turns[v.speaker] = seen + 1
         if seen < _FIRST_TURNS:
-            others = _known_first_names(views, names, v.speaker)
+            others = _first_names(names, named, v.speaker)
             name = _greeted_name(v, others) or _greeted_back(v, views[v.index + 1 : v.index + 3], others)
             if name:
                 names[v.speaker] = name
@@ -127,18 +128,21 @@ _COMMON = frozenset(
 )
 
 
-def _known_first_names(views: list[UtteranceView], names: dict[str, str], me: str) -> set[str]:
-    """First names of the other speakers (named participants and names found so far)."""
-    out = {n.split()[0].lower() for s, n in names.items() if s != me and n}
-    out |= {v.speaker.split()[0].lower() for v in views if v.speaker != me and not GENERIC.match(v.speaker)}
-    return out
+def _first_names(names: dict[str, str], named: set[str], me: str) -> set[str]:
+    """First names of the other speakers: participants known by name and names found so far."""
+    return {n.split()[0].lower() for s, n in (*names.items(), *((s, s) for s in named)) if s != me and n}
+
+
+def _words(text: str) -> list[str]:
+    """The lowercase words of a cleaned utterance, without the punctuation around them."""
+    return [w.strip(",.!?;:") for w in text.lower().split()]
 
 
 def _greeted_name(v: UtteranceView, others: set[str]) -> str | None:
     """A name in the opening of a turn after a greeting or "this is"/"i'm", followed by the turn's
     end, "here", "i'm ...", "from ..." or a title; a greeted colleague's name is skipped ("hi tasha
     joe kowalski i do the books"). Works on untagged lowercase text."""
-    words = [w.strip(",.!?;:") for w in v.clean.lower().split()][:12]
+    words = _words(v.clean)[:12]
     i, opened = 0, False
     while i < len(words) and (words[i] in _OPENERS or (opened and words[i] in others)):
         opened |= words[i] in _GREETINGS or words[i] in _INTRO_WORDS
@@ -172,11 +176,11 @@ def _greeted_back(v: UtteranceView, after: list[UtteranceView], others: set[str]
     reply = next((w for w in after if w.speaker != v.speaker), None)
     if reply is None:
         return None
-    head = [w.strip(",.!?;:") for w in reply.clean.lower().split()][:3]
+    head = _words(reply.clean)[:3]
     if len(head) < 2 or head[0] not in _GREETINGS | {"welcome", "thanks"}:
         return None
     word = head[1]
-    words = [w.strip(",.!?;:") for w in v.clean.lower().split()]
+    words = _words(v.clean)
     if word not in words or not _name_word(word) or word in others:
         return None
     k = words.index(word)
@@ -205,7 +209,7 @@ def _echoed(candidate: str, v: UtteranceView, after: list[UtteranceView]) -> str
     for w in after:
         if w.speaker == v.speaker:
             continue
-        words = [t.strip(",.?!") for t in w.clean.lower().split()]
+        words = _words(w.clean)
         if word in words[:3] or words[-1:] == [word]:
             return word
     return None

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from spacy.language import Language
 
 from extract.authority import person_features
 from extract.corpus import read_transcript
@@ -77,7 +78,7 @@ def train(corpus_dir: Path, out_dir: Path, encoder: Encoder | None = None) -> Tr
     calls = labelled_calls(corpus_dir)
     digest = hashlib.sha256(b"".join(p.name.encode() + p.read_bytes() for p, _ in calls)).hexdigest()[:16]
     encoder = encoder or MiniLMEncoder(quantize=True)  # the analyzer's default encoder
-    data = training_data(represent_calls(calls, encoder))
+    data = training_data(represent_calls(calls, build_nlp(), encoder, Prototypes(encoder)))
     sets, cv, thresholds = fit_heads(data)
     manifest = _manifest(digest, len(calls), data, cv, encoder)
     save_heads(out_dir, sets, manifest)
@@ -111,10 +112,10 @@ class LabelledCall:
     deciding: list[int]
 
 
-def represent_calls(calls: list[tuple[Path, dict[str, Any]]], encoder: Encoder) -> list[LabelledCall]:
-    """Run spaCy and the encoder over each labelled call once."""
-    nlp = build_nlp()
-    prototypes = Prototypes(encoder)
+def represent_calls(
+    calls: list[tuple[Path, dict[str, Any]]], nlp: Language, encoder: Encoder, prototypes: Prototypes
+) -> list[LabelledCall]:
+    """Run spaCy and the encoder over each labelled call once (as `represent` does for one)."""
     out = []
     for path, call in calls:
         transcript = read_transcript(call, path.stem)

@@ -141,7 +141,8 @@ def _name_like(doc: Doc, i: int) -> bool:
     )
 
 
-_PRONOUN_IS = (("she", "he"), ("'s", "is", "was", "has", "been", "the", "our", "their", "a"))
+_PRONOUNS = frozenset({"she", "he"})
+_BEFORE_TITLE = frozenset({"'s", "is", "was", "has", "been", "the", "our", "their", "a"})
 
 
 def _named_just_before(doc: Doc, title: Span, people: list[Span]) -> Span | None:
@@ -149,7 +150,7 @@ def _named_just_before(doc: Doc, title: Span, people: list[Span]) -> Span | None
     is": "Adaeze Nwosu. She's been general manager for about six years." """
     sent = title.sent
     head = [t.lower_ for t in doc[sent.start : title.start]]
-    if not head or head[0] not in _PRONOUN_IS[0] or any(w not in _PRONOUN_IS[1] for w in head[1:]):
+    if not head or head[0] not in _PRONOUNS or any(w not in _BEFORE_TITLE for w in head[1:]):
         return None
     before = [p for p in people if p.end <= sent.start and p.start >= doc[max(0, sent.start - 1)].sent.start]
     return before[0] if len(before) == 1 else None

@@ -37,7 +37,8 @@ def test_announced_concerns_and_flat_refusals_are_marked() -> None:
 
 
 def test_the_meeting_head_reads_no_objection_only_cue() -> None:
-    from extract.meetings import MEETING_RULES, OBJECTION_ONLY
+    from extract.features import OBJECTION_CUES
+    from extract.meetings import MEETING_RULES
 
-    assert OBJECTION_ONLY <= set(FEATURES)
-    assert not {FEATURES[k] for k in MEETING_RULES} & OBJECTION_ONLY
+    assert set(OBJECTION_CUES) <= set(FEATURES)
+    assert not {FEATURES[k] for k in MEETING_RULES} & set(OBJECTION_CUES)
