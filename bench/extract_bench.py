@@ -3,8 +3,10 @@
     python bench/extract_bench.py [--utterances 1000] [--threads 2]
 
 Prints the figures and writes bench/out/extract_bench.json. The split says where the time goes:
-spaCy alone, the encoder alone (on its `--threads` threads), both as `represent` runs them (at
-the same time), and the rest of `analyze` (heads, extractors, metrics). Each is a median of 3.
+spaCy alone, the encoder alone (on its `--threads` threads), the encoder with the objection
+model's tuned layer (side by side with the plain encoder: what the extra layer costs), both as
+`represent` runs them (at the same time), and the rest of `analyze` (heads, extractors,
+metrics). Each is a median of 3.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ import json
 import os
 import resource
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from extract import cues
 from extract.analyzer import Analyzer, ExtractOptions
-from extract.represent import encode_unique, parse
+from extract.represent import encode_unique, encode_with, parse
 from transcribe.types import Participant, Side, Transcript, Utterance
 
 LINES = (
@@ -68,20 +71,19 @@ def make_transcript(n: int) -> Transcript:
 def _split(analyzer: Analyzer, transcript: Transcript) -> dict[str, float]:
     """Median seconds of spaCy alone, the encoder alone and both together (`represent`)."""
     texts = [cues.clean(u.text) for u in transcript.utterances]
-    parts = {
+    parts: dict[str, Callable[[], object]] = {
         "spacy_s": lambda: parse(analyzer.nlp, texts, transcript),
         "encoder_s": lambda: encode_unique(analyzer.encoder, texts),
+        "encoder_tuned_s": lambda: encode_with(analyzer.encoder, texts, "tuned"),
         "represent_s": lambda: analyzer.represent(transcript),
     }
-    split = {}
-    for name, part in parts.items():
-        runs = []
-        for _ in range(3):
+    runs: dict[str, list[float]] = {name: [] for name in parts}
+    for _ in range(3):  # rounds, each running every part once: the parts see the same machine load
+        for name, part in parts.items():
             start = time.perf_counter()
             part()
-            runs.append(time.perf_counter() - start)
-        split[name] = round(sorted(runs)[1], 2)
-    return split
+            runs[name].append(time.perf_counter() - start)
+    return {name: round(sorted(times)[1], 2) for name, times in runs.items()}
 
 
 def main() -> None:

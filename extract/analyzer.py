@@ -27,6 +27,7 @@ from extract.prototypes import Prototypes, category_inputs
 from extract.represent import Represented, represent
 from extract.speaker_names import name_speakers
 from extract.stakeholders import extract_stakeholders
+from extract.tuning import OBJECTION_MODEL, ObjectionModel, load_objection_model, objection_inputs
 from extract.types import CallInfo, Framework, Insights, UtteranceOut
 from transcribe.types import Transcript
 
@@ -79,6 +80,7 @@ class Analyzer:
         heads: HeadSet,
         manifest: Any,
         meeting: LinearHead | None = None,
+        objection_model: ObjectionModel | None = None,
     ) -> None:
         self.options = options
         self.nlp = nlp
@@ -86,11 +88,13 @@ class Analyzer:
         self.heads = heads
         self.framework = Framework(options.framework)
         self.meeting = meeting
+        self.objection_model = objection_model  # used when the representation has its tuned vectors
         self.prototypes = Prototypes(encoder) if heads.variant == "full" else None
         self.versions = {
             "heads": str(manifest.get("data_hash", "")),
             "encoder": encoder.name,
             "variant": heads.variant,
+            "objections": "tuned-layer" if objection_model is not None else "linear",
         }
 
     @classmethod
@@ -111,9 +115,13 @@ class Analyzer:
         heads, manifest = load_heads(heads_dir, variant)
         meeting = load_meeting_head(heads_dir) if options.use_encoder else None
         encoder: Encoder = NullEncoder()
+        objection_model = None
         if options.use_encoder:
-            encoder = MiniLMEncoder(options.threads, options.quantize)
-        return cls(options, build_nlp(), encoder, heads, manifest, meeting)
+            if (heads_dir / OBJECTION_MODEL).exists():
+                objection_model = load_objection_model(heads_dir / OBJECTION_MODEL)
+            top = objection_model.top if objection_model else None
+            encoder = MiniLMEncoder(options.threads, options.quantize, top=top)
+        return cls(options, build_nlp(), encoder, heads, manifest, meeting, objection_model)
 
     def represent(self, transcript: Transcript) -> Represented:
         """Run spaCy and the encoder over the transcript."""
@@ -133,17 +141,11 @@ class Analyzer:
     def insights(self, transcript: Transcript, rep: Represented) -> Insights:
         """Extract the insights of a transcript already run through `represent`."""
         x = rep.full if self.heads.variant == "full" else rep.rules
-        obj_head = self.heads["objection"]
         said = name_speakers(rep.views, rep.docs)
         names = {p.name: said.get(p.name, p.name) for p in transcript.participants}
         ns_proba, ns_threshold = self._next_step_scores(rep, x)
         next_steps = extract_next_steps(rep.views, rep.docs, ns_proba, ns_threshold, names)
-        objections = extract_objections(
-            rep.views,
-            obj_head.proba(x),
-            self.heads["objection_category"].proba(category_inputs(x, rep.proto, self.heads.variant)),
-            obj_head.threshold,
-        )
+        objections = extract_objections(rep.views, *self._objection_scores(rep, x))
         stakeholders = extract_stakeholders(
             rep.views, rep.docs, rep.sides, said, self.heads.heads.get("authority")
         )
@@ -167,6 +169,20 @@ class Analyzer:
             metrics=call_metrics(transcript, speakers, rep.sides),
             versions=dict(self.versions),
         )
+
+    def _objection_scores(
+        self, rep: Represented, x: NDArray[np.float32]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
+        """P(objection), P(category) and the threshold: from the fine-tuned objection model
+        (stacked with the linear head) when the representation carries its vectors, else from
+        the linear heads."""
+        head = self.heads["objection"]
+        if self.objection_model is not None and rep.tuned is not None:
+            linear = head.scores(rep.full)[:, 0]
+            found, category = self.objection_model.proba(rep.tuned, objection_inputs(rep.full), linear)
+            return found, category, self.objection_model.threshold
+        category = self.heads["objection_category"].proba(category_inputs(x, rep.proto, self.heads.variant))
+        return head.proba(x), category, head.threshold
 
     def _next_step_scores(
         self, rep: Represented, x: NDArray[np.float32]

@@ -11,6 +11,7 @@ represented once; each fold refits the heads ("full" variant) on the other folds
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -23,7 +24,15 @@ from extract.engine import Encoder, MiniLMEncoder
 from extract.heads import HeadSet
 from extract.pipeline import build_nlp
 from extract.prototypes import Prototypes
-from extract.training import LabelledCall, fit_heads, labelled_calls, represent_calls, training_data
+from extract.training import (
+    LabelledCall,
+    fit_heads,
+    fit_objections,
+    labelled_calls,
+    represent_calls,
+    training_data,
+)
+from extract.tuning import ObjectionModel, embed
 
 
 def crossval(
@@ -48,18 +57,24 @@ def crossval(
         train = [c for i, c in enumerate(calls) if i % folds != fold] + extra
         held = [c for i, c in enumerate(calls) if i % folds == fold]
         sets, _, _ = fit_heads(training_data(train), variants=("full",))
-        _write(held, _analyzer(sets[0], nlp, encoder), out_dir)
+        fitted = fit_objections(train, encoder, sets[0]["objection"])
+        model = fitted[0] if fitted else None
+        _write(held, _analyzer(sets[0], nlp, encoder, model), out_dir)
     return len(calls)
 
 
-def _analyzer(heads: HeadSet, nlp: Language, encoder: Encoder) -> Analyzer:
+def _analyzer(heads: HeadSet, nlp: Language, encoder: Encoder, model: ObjectionModel | None) -> Analyzer:
     # no meeting head: train calls are sales calls, which never use it
-    return Analyzer(ExtractOptions(), nlp, encoder, heads, {"data_hash": "crossval"})
+    return Analyzer(ExtractOptions(), nlp, encoder, heads, {"data_hash": "crossval"}, objection_model=model)
 
 
 def _write(calls: list[LabelledCall], analyzer: Analyzer, out_dir: Path) -> None:
+    model = analyzer.objection_model
     for call in calls:
-        insights = analyzer.insights(call.transcript, call.rep)
+        rep = call.rep
+        if model is not None and rep.states:  # this fold's tuned layer over the stored states
+            rep = dataclasses.replace(rep, tuned=embed(model.top, rep.states))
+        insights = analyzer.insights(call.transcript, rep)
         path = out_dir / f"{call.transcript.id}.json"
         path.write_text(json.dumps(insights.to_dict(), indent=1), encoding="utf-8")
 

@@ -1,4 +1,5 @@
-"""Sentence encoder engine: the only module that imports sentence_transformers / torch.
+"""Sentence encoder engine: with `tuning` (the objection model's layer), the only modules that
+import sentence_transformers / torch.
 
 `MiniLMEncoder` loads the local all-MiniLM-L6-v2 copy once; `NullEncoder` stands in when the
 encoder is disabled (rule-feature heads are used then) and in fast tests.
@@ -27,6 +28,14 @@ class Encoder(Protocol):
 
     def encode(self, texts: list[str]) -> NDArray[np.float32]: ...
 
+    def encode_states(self, texts: list[str]) -> tuple[NDArray[np.float32], list[NDArray[np.float16]]]:
+        """Return the vectors and, per text, the hidden states entering the last layer (training)."""
+        ...
+
+    def encode_tuned(self, texts: list[str]) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
+        """Return the vectors and the tuned layer's vectors (None without a tuned layer)."""
+        ...
+
 
 class NullEncoder:
     """An encoder that returns zeros (used when `use_encoder=False`)."""
@@ -36,6 +45,14 @@ class NullEncoder:
     def encode(self, texts: list[str]) -> NDArray[np.float32]:
         """Return a zero vector per text."""
         return np.zeros((len(texts), DIM), dtype=np.float32)
+
+    def encode_states(self, texts: list[str]) -> tuple[NDArray[np.float32], list[NDArray[np.float16]]]:
+        """Return zero vectors and no states: nothing to fine-tune on."""
+        return self.encode(texts), []
+
+    def encode_tuned(self, texts: list[str]) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
+        """Return zero vectors and no tuned vectors."""
+        return self.encode(texts), None
 
 
 class MiniLMEncoder:
@@ -49,7 +66,7 @@ class MiniLMEncoder:
 
     name = "all-MiniLM-L6-v2"
 
-    def __init__(self, threads: int | None = None, quantize: bool = False) -> None:
+    def __init__(self, threads: int | None = None, quantize: bool = False, top: Any = None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the hub: the model is local
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         try:
@@ -64,6 +81,7 @@ class MiniLMEncoder:
             self._model: Any = SentenceTransformer(str(path), device="cpu")
         except OSError as exc:
             raise ModelLoadError(f"cannot load the sentence encoder from {path}") from exc
+        self.float_model = self._model  # the tuned layer starts from the float weights (training)
         if quantize:
             self._model = _quantized(self._model)
             self.name = "all-MiniLM-L6-v2-int8"
@@ -71,18 +89,45 @@ class MiniLMEncoder:
         self.threads = max(1, threads or torch.get_num_threads())
         self._pool = _single_threaded_pool(self.threads)
         self._tokenizing = threading.Lock()  # the fast tokenizer is not safe to share between threads
+        self.top = top  # the objection model's tuned copy of the last layer (extract.tuning)
+        self._entering = threading.local()  # per worker thread: the hidden states entering the last layer
+        self._model[0].auto_model.encoder.layer[-1].register_forward_pre_hook(
+            self._keep_states, with_kwargs=True
+        )
 
     def encode(self, texts: list[str]) -> NDArray[np.float32]:
         """Encode texts in the batches `SentenceTransformer.encode` would use (longest first,
         `BATCH` a batch), the batches spread over the worker threads."""
-        out = np.zeros((len(texts), DIM), dtype=np.float32)
-        batches = _batches(texts)
-        vectors = self._pool.map(self._encode_batch, [[texts[i] for i in rows] for rows in batches])
-        for rows, batch in zip(batches, vectors, strict=True):
-            out[rows] = batch
-        return out
+        return self._run(texts, "vectors")[0]
 
-    def _encode_batch(self, texts: list[str]) -> NDArray[np.float32]:
+    def encode_states(self, texts: list[str]) -> tuple[NDArray[np.float32], list[NDArray[np.float16]]]:
+        """Return the vectors and, per text, the hidden states entering the last layer (float16)."""
+        out, states = self._run(texts, "states")
+        return out, states
+
+    def encode_tuned(self, texts: list[str]) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
+        """Return the vectors and, with a tuned layer, its vectors from the same forward pass."""
+        if self.top is None:
+            return self.encode(texts), None
+        out, tuned = self._run(texts, "tuned")
+        return out, np.stack(tuned) if tuned else np.zeros((0, DIM), dtype=np.float32)
+
+    def _run(self, texts: list[str], extra: str) -> tuple[NDArray[np.float32], list[Any]]:
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        more: list[Any] = [None] * len(texts)
+        batches = _batches(texts)
+        texts_of = [[texts[i] for i in rows] for rows in batches]
+        results = self._pool.map(self._encode_batch, texts_of, [extra] * len(batches))
+        for rows, (vectors, per_text) in zip(batches, results, strict=True):
+            out[rows] = vectors
+            for row, item in zip(rows, per_text, strict=True):
+                more[row] = item
+        return out, more if extra != "vectors" else []
+
+    def _keep_states(self, _module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self._entering.states = args[0] if args else kwargs["hidden_states"]
+
+    def _encode_batch(self, texts: list[str], extra: str) -> tuple[NDArray[np.float32], list[Any]]:
         import torch
 
         with self._tokenizing:
@@ -91,7 +136,16 @@ class MiniLMEncoder:
             embedding = self._model(features)["sentence_embedding"]
             # the model ends in a Normalize module; encode(normalize_embeddings=True) normalises again
             embedding = torch.nn.functional.normalize(embedding, p=2, dim=1)
-        return np.asarray(embedding.numpy(), dtype=np.float32)
+            per_text: list[Any] = [None] * len(texts)
+            mask = features["attention_mask"]
+            if extra == "states":
+                states = self._entering.states
+                per_text = [
+                    states[i, : int(mask[i].sum())].to(torch.float16).numpy() for i in range(len(texts))
+                ]
+            elif extra == "tuned":
+                per_text = list(self.top(self._entering.states.float(), mask).numpy())
+        return np.asarray(embedding.numpy(), dtype=np.float32), per_text
 
 
 def _single_threaded_pool(workers: int) -> ThreadPoolExecutor:

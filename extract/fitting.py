@@ -14,7 +14,8 @@ def _folds(groups: NDArray[np.int64]) -> GroupKFold:
     return GroupKFold(n_splits=max(2, min(5, len(set(groups.tolist())))))
 
 
-def _lr(c: float, balanced: bool) -> LogisticRegression:
+def logistic(c: float, balanced: bool) -> LogisticRegression:
+    """The logistic regression every binary head is fitted with."""
     return LogisticRegression(
         C=c, max_iter=3000, class_weight="balanced" if balanced else None, random_state=0
     )
@@ -42,7 +43,7 @@ def fit_binary(
         for tr, te in _folds(groups).split(x, y, groups):
             if y[tr].sum() == 0:
                 continue
-            oof[te] = _lr(value, True).fit(x[tr], y[tr]).decision_function(x[te])
+            oof[te] = logistic(value, True).fit(x[tr], y[tr]).decision_function(x[te])
         platt = LogisticRegression(C=1e4, max_iter=1000).fit(oof.reshape(-1, 1), y)
         a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
         prob = 1.0 / (1.0 + np.exp(-(a * oof + b)))
@@ -51,7 +52,7 @@ def fit_binary(
             best = (f1, -value, threshold, a, b)
     assert best is not None
     f1, c_best, threshold, a, b = best[0], -best[1], best[2], best[3], best[4]
-    full = _lr(c_best, True).fit(x, y)
+    full = logistic(c_best, True).fit(x, y)
     head = LinearHead(
         name=name,
         classes=("no", "yes"),
@@ -59,6 +60,7 @@ def fit_binary(
         intercept=full.intercept_.astype(np.float64),
         platt=np.array([a, b]),
         threshold=threshold,
+        c=c_best,
     )
     return head, f1
 

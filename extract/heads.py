@@ -30,6 +30,7 @@ class LinearHead:
     intercept: NDArray[np.float64]
     platt: NDArray[np.float64] = field(default_factory=lambda: np.array([1.0, 0.0]))
     threshold: float = 0.5
+    c: float | None = None  # the regularisation it was fitted with (training only: not saved)
 
     def scores(self, x: NDArray[np.float32]) -> NDArray[np.float64]:
         """Return raw decision values, shape (n, rows of coef)."""

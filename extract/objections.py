@@ -1,7 +1,9 @@
 """Objections: buyer concerns that stand in the way of the deal, in 8 categories.
 
-A binary head finds them, a category head names them; an objection is `addressed` when a
-rep answered it and the buyer then accepted the answer ("Oh okay, that works").
+The objection model (`extract.tuning`: a fine-tuned encoder layer stacked with the linear head)
+finds and names them; without the encoder a binary head finds them and a category head names
+them. An objection is `addressed` when a rep answered it and the buyer then accepted the answer
+("Oh okay, that works").
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ analyzer and by training, so both see exactly the same features)."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,18 +32,26 @@ class Represented:
     full: NDArray[np.float32]  # embeddings (utterance, previous, next) + rule features
     rules: NDArray[np.float32]
     proto: NDArray[np.float32]  # per objection category, max cosine to its prototype sentences
+    tuned: NDArray[np.float32] | None = None  # the objection model's layer's vectors (extract.tuning)
+    # training only: per utterance, the hidden states entering the encoder's last layer
+    states: list[NDArray[np.float16]] = field(default_factory=list)
 
 
 def represent(
-    transcript: Transcript, nlp: Language, encoder: Encoder, prototypes: Prototypes | None = None
+    transcript: Transcript,
+    nlp: Language,
+    encoder: Encoder,
+    prototypes: Prototypes | None = None,
+    keep_states: bool = False,
 ) -> Represented:
     """Run spaCy and the encoder over every utterance, once.
 
     Args:
         transcript: the call.
         nlp: the pipeline from `extract.pipeline.build_nlp`.
-        encoder: the sentence encoder (or a `NullEncoder`).
+        encoder: the sentence encoder (or a `NullEncoder`); with a tuned layer, its vectors too.
         prototypes: embedded objection prototypes (None: zero similarities).
+        keep_states: keep the hidden states entering the last layer (to fine-tune it).
 
     Returns:
         Views, docs, sides and the head input matrices.
@@ -51,9 +60,9 @@ def represent(
     cleaned = [cues.clean(u.text) for u in transcript.utterances]
     # the encoder needs only the texts: it runs on its own threads while spaCy (one core) runs here
     with ThreadPoolExecutor(1, "represent") as pool:
-        encoded = pool.submit(encode_unique, encoder, cleaned)
+        encoded = pool.submit(encode_with, encoder, cleaned, "states" if keep_states else "tuned")
         docs = parse(nlp, cleaned, transcript)
-        emb = encoded.result()
+        emb, more = encoded.result()
     views = [
         UtteranceView(
             index=i,
@@ -70,7 +79,16 @@ def represent(
     ]
     rules = rule_features(views)
     proto = prototypes.similarity(emb) if prototypes else np.zeros((len(views), 8), dtype=np.float32)
-    return Represented(views=views, docs=docs, sides=sides, full=stack(emb, rules), rules=rules, proto=proto)
+    return Represented(
+        views=views,
+        docs=docs,
+        sides=sides,
+        full=stack(emb, rules),
+        rules=rules,
+        proto=proto,
+        tuned=more if not keep_states else None,
+        states=more if keep_states else [],
+    )
 
 
 def parse(nlp: Language, texts: list[str], transcript: Transcript) -> list[Doc]:
@@ -80,12 +98,31 @@ def parse(nlp: Language, texts: list[str], transcript: Transcript) -> list[Doc]:
 
 def encode_unique(encoder: Encoder, texts: list[str]) -> NDArray[np.float32]:
     """Encode each distinct text once ("yeah", "okay" recur a lot in real calls)."""
+    vectors: NDArray[np.float32] = encode_with(encoder, texts, "vectors")[0]
+    return vectors
+
+
+def encode_with(
+    encoder: Encoder, texts: list[str], extra: Literal["vectors", "states", "tuned"]
+) -> tuple[Any, Any]:
+    """Encode each distinct text once; with `extra`, per text also its last layer's input
+    states ("states") or the tuned layer's vectors ("tuned", None without a tuned layer)."""
     unique = sorted(set(texts))
-    if not unique:
-        return encoder.encode([])
-    vectors = encoder.encode(unique)
+    more: Any = None
+    if extra == "states":
+        vectors, more = encoder.encode_states(unique)
+    elif extra == "tuned":
+        vectors, more = encoder.encode_tuned(unique)
+    else:
+        vectors = encoder.encode(unique)
     row = {text: k for k, text in enumerate(unique)}
-    return np.asarray(vectors[[row[t] for t in texts]], dtype=np.float32)
+    rows = [row[t] for t in texts]
+    emb = np.asarray(vectors[rows], dtype=np.float32)
+    if more is None or extra == "vectors":
+        return emb, None
+    if extra == "states":
+        return emb, [more[r] for r in rows] if more else []
+    return emb, np.asarray(more[rows], dtype=np.float32)
 
 
 def stack(emb: NDArray[np.float32], rules: NDArray[np.float32]) -> NDArray[np.float32]:

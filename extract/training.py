@@ -2,8 +2,9 @@
 
     report = train(Path("fixtures/corpus/train"), Path("extract/heads"))
 
-Writes heads/full.npz (embeddings + rules), heads/rules.npz (rules only) and heads/manifest.json
-(data hash, versions, thresholds, cross-validated scores).
+Writes heads/full.npz (embeddings + rules), heads/rules.npz (rules only), heads/objection.npz
+(the fine-tuned objection model, with the real encoder only) and heads/manifest.json (data hash,
+versions, thresholds, cross-validated scores).
 """
 
 from __future__ import annotations
@@ -24,13 +25,21 @@ from extract.corpus import read_transcript
 from extract.engine import Encoder, MiniLMEncoder
 from extract.features import FEATURES
 from extract.fitting import fit_binary, fit_multiclass
-from extract.heads import HeadSet, save_heads
+from extract.heads import HeadSet, LinearHead, save_heads
 from extract.objections import CATEGORIES
 from extract.pipeline import build_nlp
 from extract.prototypes import Prototypes, category_inputs
 from extract.represent import Represented, represent
 from extract.speaker_names import name_speakers
 from extract.stakeholders import candidates
+from extract.tuning import (
+    OBJECTION_MODEL,
+    ObjectionModel,
+    fit_objection_model,
+    objection_inputs,
+    save_objection_model,
+    top_layer,
+)
 from transcribe.types import Transcript
 
 
@@ -78,8 +87,16 @@ def train(corpus_dir: Path, out_dir: Path, encoder: Encoder | None = None) -> Tr
     calls = labelled_calls(corpus_dir)
     digest = hashlib.sha256(b"".join(p.name.encode() + p.read_bytes() for p, _ in calls)).hexdigest()[:16]
     encoder = encoder or MiniLMEncoder(quantize=True)  # the analyzer's default encoder
-    data = training_data(represent_calls(calls, build_nlp(), encoder, Prototypes(encoder)))
+    represented = represent_calls(calls, build_nlp(), encoder, Prototypes(encoder))
+    data = training_data(represented)
     sets, cv, thresholds = fit_heads(data)
+    objections = fit_objections(represented, encoder, sets[0]["objection"])
+    if objections is not None:
+        model, cv["objection_model"] = objections
+        thresholds["objection_model"] = model.threshold
+        save_objection_model(out_dir / OBJECTION_MODEL, model)
+    else:
+        (out_dir / OBJECTION_MODEL).unlink(missing_ok=True)  # a stale one would not match these heads
     manifest = _manifest(digest, len(calls), data, cv, encoder)
     save_heads(out_dir, sets, manifest)
     return TrainReport(
@@ -90,6 +107,40 @@ def train(corpus_dir: Path, out_dir: Path, encoder: Encoder | None = None) -> Tr
         thresholds=thresholds,
         data_hash=digest,
         out_dir=str(out_dir),
+    )
+
+
+def fit_objections(
+    calls: list[LabelledCall], encoder: Encoder, linear: LinearHead
+) -> tuple[ObjectionModel, float] | None:
+    """Fine-tune the objection model on the calls' buyer turns, stacked with the `linear`
+    objection head (None: the encoder keeps no states to fine-tune on).
+
+    Returns:
+        The model and its inner out-of-fold objection F1.
+    """
+    float_model = getattr(encoder, "float_model", None)
+    if float_model is None or not calls or not calls[0].rep.states or linear.c is None:
+        return None
+    states, extra, frozen, labels, groups = [], [], [], [], []
+    for group, call in enumerate(calls):
+        cats = {int(o["utterance"]): CATEGORIES.index(o["category"]) for o in call.gold.get("objections", [])}
+        inputs = objection_inputs(call.rep.full)
+        for i, view in enumerate(call.rep.views):
+            if view.side != "rep":  # objections are only looked for in non-rep turns
+                states.append(call.rep.states[i])
+                extra.append(inputs[i])
+                frozen.append(call.rep.full[i])
+                labels.append(cats.get(i, -1))
+                groups.append(group)
+    return fit_objection_model(
+        states,
+        np.asarray(extra),
+        np.asarray(labels),
+        np.asarray(groups),
+        top_layer(float_model),
+        np.asarray(frozen),
+        linear.c,
     )
 
 
@@ -119,7 +170,7 @@ def represent_calls(
     out = []
     for path, call in calls:
         transcript = read_transcript(call, path.stem)
-        rep = represent(transcript, nlp, encoder, prototypes)
+        rep = represent(transcript, nlp, encoder, prototypes, keep_states=True)
         gold = call["gold"]
         said = name_speakers(rep.views, rep.docs)
         people = candidates(rep.views, rep.docs, rep.sides, said)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,19 @@ from extract.analyzer import Analyzer, ExtractOptions
 from transcribe.types import Participant, Side, Transcript, Utterance
 
 ROOT = Path(__file__).resolve().parents[2]
+TRAIN = ROOT / "fixtures" / "corpus" / "train"
+
+
+def train_corpus(folder: Path, n: int) -> Path:
+    """Copy the first `n` train calls into `folder`/corpus (the test is skipped without them)."""
+    files = sorted(TRAIN.glob("*.json"))[:n]
+    if len(files) < n:
+        pytest.skip("train split not available")
+    corpus = folder / "corpus"
+    corpus.mkdir()
+    for f in files:
+        shutil.copy(f, corpus / f.name)
+    return corpus
 
 
 @pytest.fixture(scope="session")

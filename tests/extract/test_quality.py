@@ -15,11 +15,13 @@ SCORER = Path("/work/shared/eval/score_insights.py")
 # 52 calls there before (out of fold) they raised decision-makers 0.803 -> 0.824 and next steps
 # 0.913 -> 0.917, objections level (0.768 / 0.767), while dev objections went 0.740 -> 0.694 and
 # decision-makers 0.718 -> 0.683 (49 objections and 23 decision-makers: dev's noise). With the
-# session's feature changes dev reads 0.877 / 0.714 / 0.932 / 0.714. The int8 encoder's embeddings
-# differ slightly between CPUs, so the margins also cover the machine.
+# session's feature changes dev reads 0.877 / 0.714 / 0.932 / 0.714. Session 6's objection model
+# (a fine-tuned encoder layer stacked with the linear head, chosen on train out-of-fold scores)
+# reads objections 0.863. The int8 encoder's embeddings differ slightly between CPUs, so the
+# margins also cover the machine.
 FLOORS = {
     "next_steps": 0.85,
-    "objections": 0.67,
+    "objections": 0.80,
     "stakeholders": 0.90,
     "decision_makers": 0.66,
 }

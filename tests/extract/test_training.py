@@ -11,18 +11,13 @@ from extract.engine import NullEncoder
 from extract.fitting import fit_binary
 from extract.heads import load_heads
 from extract.training import train
+from tests.extract.conftest import train_corpus
 
 TRAIN = Path(__file__).resolve().parents[2] / "fixtures" / "corpus" / "train"
 
 
 def test_training_is_deterministic(tmp_path) -> None:
-    files = sorted(TRAIN.glob("*.json"))[:6]
-    if len(files) < 6:
-        pytest.skip("train split not available")
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for f in files:
-        shutil.copy(f, corpus / f.name)
+    corpus = train_corpus(tmp_path, 6)
     a = train(corpus, tmp_path / "a", encoder=NullEncoder())
     b = train(corpus, tmp_path / "b", encoder=NullEncoder())
     assert a.data_hash == b.data_hash and a.thresholds == b.thresholds
