@@ -81,7 +81,9 @@ class MiniLMEncoder:
             self._model: Any = SentenceTransformer(str(path), device="cpu")
         except OSError as exc:
             raise ModelLoadError(f"cannot load the sentence encoder from {path}") from exc
-        self.float_model = self._model  # the tuned layer starts from the float weights (training)
+        # the float last layer: the objection model's tuned copy starts from it (training); under
+        # int8 only this layer of the float model stays in memory
+        self.last_layer = _last_layer(self._model)
         if quantize:
             self._model = _quantized(self._model)
             self.name = "all-MiniLM-L6-v2-int8"
@@ -91,9 +93,7 @@ class MiniLMEncoder:
         self._tokenizing = threading.Lock()  # the fast tokenizer is not safe to share between threads
         self.top = top  # the objection model's tuned copy of the last layer (extract.tuning)
         self._entering = threading.local()  # per worker thread: the hidden states entering the last layer
-        self._model[0].auto_model.encoder.layer[-1].register_forward_pre_hook(
-            self._keep_states, with_kwargs=True
-        )
+        _last_layer(self._model).register_forward_pre_hook(self._keep_states, with_kwargs=True)
 
     def encode(self, texts: list[str]) -> NDArray[np.float32]:
         """Encode texts in the batches `SentenceTransformer.encode` would use (longest first,
@@ -102,8 +102,7 @@ class MiniLMEncoder:
 
     def encode_states(self, texts: list[str]) -> tuple[NDArray[np.float32], list[NDArray[np.float16]]]:
         """Return the vectors and, per text, the hidden states entering the last layer (float16)."""
-        out, states = self._run(texts, "states")
-        return out, states
+        return self._run(texts, "states")
 
     def encode_tuned(self, texts: list[str]) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
         """Return the vectors and, with a tuned layer, its vectors from the same forward pass."""
@@ -146,6 +145,11 @@ class MiniLMEncoder:
             elif extra == "tuned":
                 per_text = list(self.top(self._entering.states.float(), mask).numpy())
         return np.asarray(embedding.numpy(), dtype=np.float32), per_text
+
+
+def _last_layer(model: Any) -> Any:
+    """The last transformer layer of a SentenceTransformer (a BertLayer for MiniLM)."""
+    return model[0].auto_model.encoder.layer[-1]
 
 
 def _single_threaded_pool(workers: int) -> ThreadPoolExecutor:

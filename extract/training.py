@@ -119,8 +119,8 @@ def fit_objections(
     Returns:
         The model and its inner out-of-fold objection F1.
     """
-    float_model = getattr(encoder, "float_model", None)
-    if float_model is None or not calls or not calls[0].rep.states or linear.c is None:
+    last_layer = getattr(encoder, "last_layer", None)
+    if last_layer is None or not calls or not calls[0].rep.states or linear.c is None:
         return None
     states, extra, frozen, labels, groups = [], [], [], [], []
     for group, call in enumerate(calls):
@@ -138,7 +138,7 @@ def fit_objections(
         np.asarray(extra),
         np.asarray(labels),
         np.asarray(groups),
-        top_layer(float_model),
+        top_layer(last_layer),
         np.asarray(frozen),
         linear.c,
     )

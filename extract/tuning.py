@@ -21,6 +21,7 @@ inputs. At run time the encoder hands the copy the hidden states entering its la
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,6 @@ from extract.features import FEATURES
 from extract.fitting import best_threshold, logistic
 
 OBJECTION_MODEL = "objection.npz"  # in the heads folder
-LAYER = 5  # the encoder's last layer (of 6): its input is what the tuned copy reads
 HEADS = 12
 EPOCHS = 10
 LAYER_LR = 2e-4  # train CV: 5e-5 under-fits (category-right F1 0.66), 2e-4 gives 0.83
@@ -82,11 +82,12 @@ def objection_inputs(full: NDArray[np.float32]) -> NDArray[np.float32]:
     return np.hstack([full[:, DIM : 3 * DIM], full[:, 3 * DIM :][:, keep]]).astype(np.float32)
 
 
-def top_layer(encoder_model: Any) -> Any:
-    """Return a trainable float copy of the last layer of a (float) SentenceTransformer."""
-    return _top_class()(encoder_model[0].auto_model.encoder.layer[LAYER]).eval()
+def top_layer(last_layer: Any) -> Any:
+    """Return a trainable copy of the encoder's float last layer (`MiniLMEncoder.last_layer`)."""
+    return _top_class()(last_layer).eval()
 
 
+@functools.cache  # one class: torch is imported on first use, not when extract is imported
 def _top_class() -> type:
     import torch
     from torch import nn
@@ -161,7 +162,7 @@ def fit_objection_model(
         extra: per turn, the classifier's other inputs (`objection_inputs`).
         labels: -1 for no objection, else the index in CATEGORIES.
         groups: the call of each turn (inner folds keep calls whole).
-        base_top: `top_layer(float encoder)`: the starting weights, copied for every fit.
+        base_top: `top_layer(encoder.last_layer)`: the starting weights, copied for every fit.
         frozen: per turn, the linear objection head's input.
         c: the linear objection head's regularisation (refitted so in each inner fold).
         inner_folds: folds for the out-of-fold scores (at least 2).

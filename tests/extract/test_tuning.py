@@ -31,7 +31,7 @@ def float_encoder() -> MiniLMEncoder:
 
 
 def test_untrained_layer_copy_gives_the_encoders_own_vectors(float_encoder) -> None:
-    float_encoder.top = top_layer(float_encoder.float_model)
+    float_encoder.top = top_layer(float_encoder.last_layer)
     try:
         vectors, tuned = float_encoder.encode_tuned(TEXTS)
     finally:
@@ -42,7 +42,7 @@ def test_untrained_layer_copy_gives_the_encoders_own_vectors(float_encoder) -> N
 def test_stored_states_give_the_vectors_of_the_forward_pass(float_encoder) -> None:
     _, states = float_encoder.encode_states(TEXTS)
     assert [s.shape[1] for s in states] == [384] * 3 and states[1].shape[0] < states[0].shape[0]
-    float_encoder.top = top_layer(float_encoder.float_model)
+    float_encoder.top = top_layer(float_encoder.last_layer)
     try:
         vectors, tuned = float_encoder.encode_tuned(TEXTS)
         from_states = embed(float_encoder.top, states)
