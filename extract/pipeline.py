@@ -39,6 +39,7 @@ def build_nlp() -> Language:
     ruler.from_disk(PATTERNS_DIR / "titles.jsonl")  # type: ignore[attr-defined]
     nlp.add_pipe("dealsignal_due_dates")
     nlp.add_pipe("dealsignal_authority")
+    nlp.add_pipe("dealsignal_names")
     nlp.add_pipe("dealsignal_people")
     return nlp
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from spacy.lang.en.lex_attrs import like_num
+
 from transcribe.types import Side, Transcript
 
 _REP_CUES = re.compile(
@@ -68,7 +70,9 @@ def speaker_sides(transcript: Transcript) -> dict[str, str]:
 
 _FROM = re.compile(r"\b(?:from|with|at|here at|over at|on the|for)\s+([a-z][\w.-]{2,})\b", re.I)
 _BROUGHT = re.compile(
-    r"\b(?:i've got|i have|i've brought|brought|joined by|with me is)\s+([a-z]{3,})\b", re.I
+    r"\b(?:i've (?:also )?got|i (?:also )?have|i've (?:also )?brought|brought|joined by|with me is)"
+    r"\s+([a-z]{3,})\b",
+    re.I,
 )
 _NOT_COMPANY = {
     "the",
@@ -111,13 +115,20 @@ def _same_company(transcript: Transcript, speaker: str, reps: list[str]) -> bool
         if m.group(1).lower() not in _NOT_COMPANY
     }
     said = [m.group(1).lower() for u in early if u.speaker == speaker for m in _FROM.finditer(u.text)]
-    if any(c in companies for c in said if c not in _NOT_COMPANY):
+    # "for four thousand agents" and "at fourteen fifty" name a number, not a company
+    if any(c in companies for c in said if c not in _NOT_COMPANY and not _number(c)):
         return True
     brought = {m.group(1).lower() for u in early if u.speaker in reps for m in _BROUGHT.finditer(u.text)}
     own = " ".join(u.text.lower() for u in early if u.speaker == speaker)
     return any(
-        re.search(rf"\b(?:i'm|i am|this is)\s+{re.escape(n)}\b|\b{re.escape(n)} here\b", own) for n in brought
+        re.search(rf"\b(?:i'm|i am|this is)\s+{re.escape(n)}\b|\b{re.escape(n)} (?:here|from)\b", own)
+        for n in brought
     )
+
+
+def _number(word: str) -> bool:
+    """True for a number said as a word or digits ("four", "fourteen", "50")."""
+    return bool(like_num(word))  # type: ignore[no-untyped-call]
 
 
 def _cue_scores(transcript: Transcript) -> dict[str, float]:

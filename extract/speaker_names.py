@@ -106,6 +106,7 @@ _FIRST_TURNS = 2  # a speaker introduces themself in their first turns, if at al
 # what opens a self-introduction: greetings, fillers and "this is" / "i'm" / "my name is"
 _OPENERS = frozenset(
     "hi hey hello hiya morning afternoon evening yeah yes yep and so um uh oh sorry okay ok "
+    "everyone everybody all folks guys "
     "this is it's i'm my name name's here".split()
 )
 _GREETINGS = frozenset("hi hey hello hiya morning".split())
@@ -154,8 +155,9 @@ def _greeted_name(v: UtteranceView, others: set[str]) -> str | None:
         after = words[i + size : i + size + 2]
         if len(cand) < size or any(not _name_word(w) or w in others for w in cand):
             continue
-        if size == 1 and not (words[i - 1] in _INTRO_WORDS or words[i - 2 : i] == ["this", "is"]):
-            continue  # a lone word is a name only after "this is" / "i'm": "hey dave" may greet Dave
+        introduced = words[i - 1] in _INTRO_WORDS or words[i - 2 : i] == ["this", "is"]
+        if size == 1 and not (introduced or after[:1] == ["from"]):
+            continue  # a lone word is a name only after "this is" / "i'm" or before "from <company>"
         # the turn ends, or "here", "i'm", "from" or a title follows ("ben ochoa development director")
         if not after or after[0] in _AFTER_NAME or (size > 1 and after[-1] in _AFTER_NAME):
             return " ".join(cand)

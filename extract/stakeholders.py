@@ -16,6 +16,7 @@ from spacy.tokens import Doc, Span
 
 from extract import cues
 from extract.authority import Person, person_features, reconcile
+from extract.components.people import title_text
 from extract.features import UtteranceView
 from extract.heads import LinearHead
 from extract.roles import DECIDING, role_for
@@ -54,9 +55,10 @@ def candidates(
         name = said.get(speaker, speaker)
         if side == "buyer" and not _GENERIC.match(name):
             people[speaker] = Person(name=name, on_call=True)
+    known = _call_names(docs, said)
     for i, (v, doc) in enumerate(zip(views, docs, strict=True)):
         asked = _decision_asked(views[i - 1] if i else None, v)
-        _collect(v, doc, people, reps, asked)
+        _collect(v, doc, people, reps, asked, known)
     return [p for p in _merge(people) if _keep(p)]
 
 
@@ -84,10 +86,16 @@ def _decision_asked(prev: UtteranceView | None, v: UtteranceView) -> str | None:
 
 
 def _collect(
-    v: UtteranceView, doc: Doc, people: dict[str, Person], reps: set[str], asked: str | None = None
+    v: UtteranceView,
+    doc: Doc,
+    people: dict[str, Person],
+    reps: set[str],
+    asked: str | None = None,
+    known: frozenset[str] = frozenset(),
 ) -> None:
     mentioned = [p for p in doc.spans["people"] if not _is_rep(p.text, reps) and not _GENERIC.match(p.text)]
     mentioned += _known_names(doc, people, mentioned)
+    mentioned += [s for s in _said_before(doc, known, mentioned) if not _is_rep(s.text, reps)]
     me = people.get(v.speaker)
     if me is not None:
         me.utterances.add(v.index)
@@ -107,22 +115,54 @@ def _collect(
     if me is not None and me.title is None:
         me.title = own_title(doc)
     for cue in doc.spans["authority"]:
-        owner = _cue_owner(doc, cue.start, holders, me, forward=cue.kb_id_ == "after")
+        owner = _cue_owner(doc, cue.start, holders, me, forward=cue.kb_id_ == "after", end=cue.end)
         if owner is None:
             continue
-        if cue.label_ == "none":
+        label = _gate_role(doc, cue)
+        if label == "none":
             owner.excluded |= owner is not me
-        elif owner is me and cue.label_ in DECIDING and _negated(doc, cue.start):
+        elif owner is me and label in DECIDING and _negated(doc, cue.start):
             me.routes += 1  # "I can't sign off on this": the speaker holds no budget, someone else does
         else:
-            owner.cues.append(cue.label_)
-            if me is not None and owner is not me and cue.label_ in DECIDING:
+            owner.cues.append(label)
+            if me is not None and owner is not me and label in DECIDING:
                 me.routes += 1  # the speaker takes it to the holder: they run the buying
     if asked and not doc.spans["authority"]:
         # "who signs off on this?" - "that'd be Marco, our COO" / "me"
         answer = holders[min(holders)] if holders else me if me and _ME.search(v.clean) else None
         if answer is not None:
             answer.cues.append(asked)
+
+
+# what a sign-off or approval is for, when it is not the money: a security or integration review
+# ("the security sign-off from Marcus", "has to approve anything touching the api") is a technical
+# gate, a clause or the paperwork ("she won't sign off on that subprocessor clause") a legal one
+_TECHNICAL_GATE = re.compile(
+    r"\b(?:security|infosec|it|api|integration|integrations|technical|architecture|sso|connector|"
+    r"infrastructure|network|pen ?test|soc ?2|data)\b",
+    re.I,
+)
+_LEGAL_GATE = re.compile(
+    r"\b(?:legal|dpa|clause|clauses|redlines?|compliance|privacy|subprocessors?|msa|indemnit\w+|liability)\b",
+    re.I,
+)
+_GATE_WINDOW = 6
+
+
+def _gate_role(doc: Doc, cue: Span) -> str:
+    """The role a cue gives its holder: a sign-off or approval next to a technical or legal object
+    is that review's gate, not the budget's."""
+    if cue.label_ != "economic_buyer" or not re.search(r"sign|approv|okay", cue.text, re.I):
+        return str(cue.label_)
+    sent = cue.sent
+    near = doc[max(sent.start, cue.start - _GATE_WINDOW) : min(sent.end, cue.end + _GATE_WINDOW)].text
+    if re.search(r"\b(?:budget|spend|money|price|pricing|cost|po|purchase order|over|above)\b", near, re.I):
+        return "economic_buyer"
+    if _TECHNICAL_GATE.search(near):
+        return "technical_evaluator"
+    if _LEGAL_GATE.search(near):
+        return "legal_procurement"
+    return "economic_buyer"
 
 
 # labels the small English model gives names it does not know ("Beatrice Hale" as an ORG)
@@ -141,6 +181,27 @@ def _known_names(doc: Doc, people: dict[str, Person], found: list[Span]) -> list
         if any(words <= known for known in names):
             out.append(Span(doc, ent.start, ent.end, label="PERSON"))
     return out
+
+
+def _call_names(docs: list[Doc], said: dict[str, str]) -> frozenset[str]:
+    """First names of the full names said anywhere in the call ("ray delgado your ceo") and of
+    the speakers: in lowercase text a bare "ray" is that person, before or after the full name."""
+    full = [s.text for doc in docs for s in doc.spans["people"] if len(s) >= 2]
+    full += list(said.values())
+    return frozenset(n.lower().split()[0] for n in full if n and n.lower().split()[0] not in STOP_WORDS)
+
+
+def _said_before(doc: Doc, known: frozenset[str], found: list[Span]) -> list[Span]:
+    """Lowercase tokens that are the first name of someone named in the call ("this has to go to
+    ray" ... "ray delgado your ceo right")."""
+    if not known or doc.text != doc.text.lower():
+        return []
+    taken = [(s.start, s.end) for s in found] + [(e.start, e.end) for e in doc.ents if e.label_ == "TITLE"]
+    return [
+        Span(doc, t.i, t.i + 1, label="PERSON")
+        for t in doc
+        if t.lower_ in known and not any(a <= t.i < b for a, b in taken)
+    ]
 
 
 # a buyer speaking about the money or the terms of the deal
@@ -180,19 +241,29 @@ _RUNS_UNIT = re.compile(
 )
 
 
+_SELF_NAMING = frozenset({"i'm", "i am", "this is", "it's", "name's"})
+
+
+def _lead_in(doc: Doc, span: Span) -> str:
+    """The two words before a span, lowercase ("i'm" before "tamsin reyes")."""
+    return doc[max(0, span.start - 2) : span.start].text.lower()
+
+
 def own_title(doc: Doc) -> str | None:
     """Return a title the speaker gives themself ("I'm the VP of Engineering", "i run
     property operations so vp of property ops", "I run clinical operations")."""
+    # the speaker's own name ("i'm tamsin reyes ...") is no other person the title could be about
+    others = [p for p in doc.spans["people"] if _lead_in(doc, p) not in _SELF_NAMING]
     for title in doc.spans["titles"]:
-        if any(p._.title and abs(p.start - title.start) < 6 for p in doc.spans["people"]):
+        if any(p._.title and abs(p.start - title.start) < 6 for p in others):
             continue
         before = doc[max(0, title.start - 4) : title.start].text + " "
         if _OWN_TITLE.search(before):
-            return str(title.text)
+            return title_text(doc, title)
         window = doc[max(title.sent.start, title.start - 10) : title.start]
         joined = title.start == title.sent.start or doc[title.start - 1].lower_ in _JOINS
-        if joined and _SELF_DESCRIBED.search(window.text) and not doc.spans["people"]:
-            return str(title.text)
+        if joined and _SELF_DESCRIBED.search(window.text) and not others:
+            return title_text(doc, title)
     m = _RUNS_UNIT.search(doc.text)
     if m is not None:
         unit = list(itertools.takewhile(lambda w: w.lower() not in STOP_WORDS, m.group(1).split()))
@@ -212,7 +283,12 @@ def _negated(doc: Doc, at: int) -> bool:
 
 
 def _cue_owner(
-    doc: Doc, at: int, holders: dict[int, Person], me: Person | None, forward: bool = False
+    doc: Doc,
+    at: int,
+    holders: dict[int, Person],
+    me: Person | None,
+    forward: bool = False,
+    end: int | None = None,
 ) -> Person | None:
     """Who a cue is about: "I" just before it means the speaker, else the nearest person before it
     in the same sentence (or after it, or the last one mentioned when a pronoun stands in).
@@ -234,7 +310,8 @@ def _cue_owner(
     after = [s for s in holders if at < s < sent.end]
     if after:
         return holders[min(after)]
-    if holders and any(t.lower_ in {"she", "he", "her", "his", "him"} for t in doc[sent.start : at]):
+    # a pronoun before the cue or inside it: "she decides", "it's her budget", "his call"
+    if holders and any(t.lower_ in {"she", "he", "her", "his", "him"} for t in doc[sent.start : end or at]):
         return holders[max(holders)]
     if me is not None and not holders and any(t.lower_ in {"i", "my", "me"} for t in sent):
         return me
@@ -246,8 +323,12 @@ def _is_rep(name: str, reps: set[str]) -> bool:
     return any(tokens <= set(r.split()) for r in reps)
 
 
+_HONORIFICS = frozenset({"dr", "dr.", "doctor", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "miss", "prof"})
+
+
 def _same(a: str, b: str) -> bool:
-    ta, tb = set(a.lower().split()), set(b.lower().split())
+    """True when one name's words are all in the other's ("dr angela" and "angela pierce" too)."""
+    ta, tb = set(a.lower().split()) - _HONORIFICS, set(b.lower().split()) - _HONORIFICS
     return bool(ta and tb) and (ta <= tb or tb <= ta)
 
 

