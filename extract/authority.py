@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from extract.roles import DECIDING, role_for
+from extract.roles import DECIDING, DEPUTY, role_for
 
 
 @dataclass(slots=True)
@@ -65,13 +65,10 @@ PERSON_FEATURES = (
 _RANKS = (4, 3, 2, 2, 1)
 
 
-_DEPUTY = re.compile(r"\b(?:assistant|associate|deputy)\b", re.I)
-
-
 def rank(title: str | None) -> int:
     """Return the seniority of a title (0: none said or not a rank); a deputy ranks one below."""
     top = max((r for rx, r in zip(_TITLE_FLAGS, _RANKS, strict=False) if rx.search(title or "")), default=0)
-    return max(0, top - 1) if top and _DEPUTY.search(title or "") else top
+    return max(0, top - 1) if top and DEPUTY.search(title or "") else top
 
 
 def person_features(p: Person, n_utterances: int, group: list[Person]) -> NDArray[np.float32]:

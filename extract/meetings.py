@@ -116,8 +116,9 @@ def _threshold(oof: list[tuple[NDArray[np.float64], list[list[int]]]]) -> tuple[
     for t in np.arange(0.05, 0.95, 0.025):
         tp = fp = fn = 0
         for proba, spots in oof:
-            hits = _matched(suppress(proba, float(t)), spots)
-            tp, fp, fn = tp + hits, fp + len(suppress(proba, float(t))) - hits, fn + len(spots) - hits
+            predicted = suppress(proba, float(t))
+            hits = _matched(predicted, spots)
+            tp, fp, fn = tp + hits, fp + len(predicted) - hits, fn + len(spots) - hits
         f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
         if f1 > best[1] + 1e-9:
             best = (round(float(t), 3), f1)

@@ -32,7 +32,7 @@ _EXEC = re.compile(
     re.I,
 )
 # "assistant superintendent", "associate provost", "deputy director": below the one who decides
-_DEPUTY = re.compile(r"\b(?:assistant|associate|deputy)\b", re.I)
+DEPUTY = re.compile(r"\b(?:assistant|associate|deputy)\b", re.I)
 _TECH_EXEC = re.compile(r"\b(?:ciso|chief (?:information )?security|chief technology|cto)\b", re.I)
 _OWNER = re.compile(
     r"\b(?:ceo|owner|founder|president|managing partner|general manager|chief executive)\b", re.I
@@ -46,13 +46,13 @@ def role_for(title: str | None, cues: list[str]) -> str:
         return "economic_buyer"
     if counted.get("decision_maker"):
         return "decision_maker"
-    if title and _EXEC.search(title) and not _TECH_EXEC.search(title) and not _DEPUTY.search(title):
+    if title and _EXEC.search(title) and not _TECH_EXEC.search(title) and not DEPUTY.search(title):
         return "economic_buyer" if _OWNER.search(title) else "decision_maker"
     if title:
         for role, rx in _TITLE_ROLES:
             if rx.search(title):
                 return role
-        if _EXEC.search(title) and not _DEPUTY.search(title):
+        if _EXEC.search(title) and not DEPUTY.search(title):
             return "decision_maker"
     for role in ("champion", "legal_procurement", "technical_evaluator", "end_user"):
         if counted.get(role):

@@ -115,7 +115,7 @@ def _collect(
     if me is not None and me.title is None:
         me.title = own_title(doc)
     for cue in doc.spans["authority"]:
-        owner = _cue_owner(doc, cue.start, holders, me, forward=cue.kb_id_ == "after", end=cue.end)
+        owner = _cue_owner(doc, cue, holders, me)
         if owner is None:
             continue
         label = _gate_role(doc, cue)
@@ -146,17 +146,20 @@ _LEGAL_GATE = re.compile(
     r"\b(?:legal|dpa|clause|clauses|redlines?|compliance|privacy|subprocessors?|msa|indemnit\w+|liability)\b",
     re.I,
 )
+_SIGN_OFF = re.compile(r"sign|approv", re.I)
+# ... unless the money is named beside it ("signs off on anything over 50k")
+_MONEY_GATE = re.compile(r"\b(?:budget|spend|money|price|pricing|cost|po|purchase order|over|above)\b", re.I)
 _GATE_WINDOW = 6
 
 
 def _gate_role(doc: Doc, cue: Span) -> str:
     """The role a cue gives its holder: a sign-off or approval next to a technical or legal object
     is that review's gate, not the budget's."""
-    if cue.label_ != "economic_buyer" or not re.search(r"sign|approv|okay", cue.text, re.I):
+    if cue.label_ != "economic_buyer" or not _SIGN_OFF.search(cue.text):
         return str(cue.label_)
     sent = cue.sent
     near = doc[max(sent.start, cue.start - _GATE_WINDOW) : min(sent.end, cue.end + _GATE_WINDOW)].text
-    if re.search(r"\b(?:budget|spend|money|price|pricing|cost|po|purchase order|over|above)\b", near, re.I):
+    if _MONEY_GATE.search(near):
         return "economic_buyer"
     if _TECHNICAL_GATE.search(near):
         return "technical_evaluator"
@@ -188,7 +191,8 @@ def _call_names(docs: list[Doc], said: dict[str, str]) -> frozenset[str]:
     the speakers: in lowercase text a bare "ray" is that person, before or after the full name."""
     full = [s.text for doc in docs for s in doc.spans["people"] if len(s) >= 2]
     full += list(said.values())
-    return frozenset(n.lower().split()[0] for n in full if n and n.lower().split()[0] not in STOP_WORDS)
+    firsts = (n.lower().split()[0] for n in full if n.strip())
+    return frozenset(w for w in firsts if w not in STOP_WORDS)
 
 
 def _said_before(doc: Doc, known: frozenset[str], found: list[Span]) -> list[Span]:
@@ -282,19 +286,12 @@ def _negated(doc: Doc, at: int) -> bool:
     return any(t.lower_ in _NEGATIONS for t in doc[max(sent.start, at - 4) : at])
 
 
-def _cue_owner(
-    doc: Doc,
-    at: int,
-    holders: dict[int, Person],
-    me: Person | None,
-    forward: bool = False,
-    end: int | None = None,
-) -> Person | None:
+def _cue_owner(doc: Doc, cue: Span, holders: dict[int, Person], me: Person | None) -> Person | None:
     """Who a cue is about: "I" just before it means the speaker, else the nearest person before it
     in the same sentence (or after it, or the last one mentioned when a pronoun stands in).
     A forward cue ("goes to", "run it by") names its holder after it: "it goes to Maria"."""
-    sent = doc[at].sent
-    if forward:
+    at, sent = cue.start, cue.sent
+    if cue.kb_id_ == "after":
         ahead = [s for s in holders if at < s < min(sent.end, at + 8)]
         if ahead:
             return holders[min(ahead)]
@@ -311,7 +308,7 @@ def _cue_owner(
     if after:
         return holders[min(after)]
     # a pronoun before the cue or inside it: "she decides", "it's her budget", "his call"
-    if holders and any(t.lower_ in {"she", "he", "her", "his", "him"} for t in doc[sent.start : end or at]):
+    if holders and any(t.lower_ in {"she", "he", "her", "his", "him"} for t in doc[sent.start : cue.end]):
         return holders[max(holders)]
     if me is not None and not holders and any(t.lower_ in {"i", "my", "me"} for t in sent):
         return me

@@ -44,22 +44,11 @@ class NameSpotter:
         found = self.names(doc)
         if not found:
             return doc
-        blocked = [e for e in doc.ents if e.label_ not in _REPLACEABLE or not self._betters(doc, e)]
+        blocked = [e for e in doc.ents if e.label_ not in _REPLACEABLE or not _betters(e, found)]
         free = [s for s in found if all(s.end <= e.start or s.start >= e.end for e in blocked)]
         kept = [e for e in doc.ents if all(e.end <= s.start or e.start >= s.end for s in free)]
         doc.ents = filter_spans([*kept, *free])
         return doc
-
-    def _betters(self, doc: Doc, ent: Span) -> bool:
-        """True when the spotted names improve on an entity: any non-PERSON label, or a PERSON
-        span the names cover or that only adds fillers or a repeat ("jeff" -> "jeff ambrose",
-        "hey kevin osei" -> "kevin osei"; not "richard tan" -> "richard")."""
-        if ent.label_ != "PERSON":
-            return True
-        spotted = [s for s in self.names(doc) if s.start < ent.end and ent.start < s.end]
-        words = {t.lower_ for s in spotted for t in s}
-        extra = [t.lower_ for t in ent if t.lower_ not in words]
-        return bool(words) and all(w in STOP_WORDS or w in _NEVER_NAME or not w.isalpha() for w in extra)
 
     def names(self, doc: Doc) -> list[Span]:
         """Return the name spans of a lowercase doc."""
@@ -68,7 +57,7 @@ class NameSpotter:
         while i < len(doc):
             word = doc[i].lower_
             place = i > 0 and doc[i - 1].lower_ in _PLACE_WORDS  # "in austin", "at jordan"
-            if word in self.given and not place and self._plain(word, allow_common=True):
+            if word in self.given and not place and self._plain(word):
                 surname = i + 1 < len(doc) and doc[i + 1].lower_ != word and self._surname(doc[i + 1].lower_)
                 if surname or not self._is_common(word):
                     end = i + 2 if surname else i + 1
@@ -80,14 +69,9 @@ class NameSpotter:
             i += 1
         return out
 
-    def _plain(self, word: str, allow_common: bool = False) -> bool:
-        return (
-            word.isalpha()
-            and len(word) >= 3
-            and word not in STOP_WORDS
-            and word not in _NEVER_NAME
-            and (allow_common or not self._is_common(word))
-        )
+    def _plain(self, word: str) -> bool:
+        """A word that can be a given name (common words included: the caller decides on them)."""
+        return word.isalpha() and len(word) >= 3 and word not in STOP_WORDS and word not in _NEVER_NAME
 
     def _surname(self, word: str) -> bool:
         """A word that can follow a given name as its surname: not a common word ("whitmore", "vo")."""
@@ -108,6 +92,17 @@ class NameSpotter:
 
     def _is_common(self, word: str) -> bool:
         return word in self.common
+
+
+def _betters(ent: Span, found: list[Span]) -> bool:
+    """True when the spotted names improve on an entity: any non-PERSON label, or a PERSON
+    span the names cover or that only adds fillers or a repeat ("jeff" -> "jeff ambrose",
+    "hey kevin osei" -> "kevin osei"; not "richard tan" -> "richard")."""
+    if ent.label_ != "PERSON":
+        return True
+    words = {t.lower_ for s in found if s.start < ent.end and ent.start < s.end for t in s}
+    extra = [t.lower_ for t in ent if t.lower_ not in words]
+    return bool(words) and all(w in STOP_WORDS or w in _NEVER_NAME or not w.isalpha() for w in extra)
 
 
 @Language.factory("dealsignal_names", assigns=["doc.ents"], requires=["doc.ents"])

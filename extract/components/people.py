@@ -175,7 +175,8 @@ def _nearest(title: Span, people: list[Span]) -> Span | None:
     return best[1] if best else None
 
 
-# words before a title that change its rank: "assistant superintendent", "deputy director"
+# words before a title that belong to it: "assistant superintendent", "interim director"
+# (`roles.DEPUTY` says which of them rank one below)
 QUALIFIERS = frozenset({"assistant", "associate", "deputy", "interim", "acting", "senior", "junior"})
 
 
