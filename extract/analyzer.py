@@ -146,8 +146,9 @@ class Analyzer:
         ns_proba, ns_threshold = self._next_step_scores(rep, x)
         next_steps = extract_next_steps(rep.views, rep.docs, ns_proba, ns_threshold, names)
         objections = extract_objections(rep.views, *self._objection_scores(rep, x))
+        heads = self.heads.heads
         stakeholders = extract_stakeholders(
-            rep.views, rep.docs, rep.sides, said, self.heads.heads.get("authority")
+            rep.views, rep.docs, rep.sides, said, heads.get("authority"), heads.get("role")
         )
         mentions = extract_mentions(rep.views, rep.docs, self.options.competitors)
         speakers = speaker_metrics(transcript, rep.sides)

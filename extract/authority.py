@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from extract.roles import DECIDING, DEPUTY, role_for
+from extract.roles import DECIDING, DEPUTY, ROLES, role_for
 
 
 @dataclass(slots=True)
@@ -108,6 +108,20 @@ def person_features(p: Person, n_utterances: int, group: list[Person]) -> NDArra
         float(min(2, p.leads)),
     ]
     return np.asarray(row, dtype=np.float32)
+
+
+def role_inputs(p: Person, n_utterances: int, group: list[Person]) -> NDArray[np.float32]:
+    """The role head's inputs: the person features and the rule-based role, one-hot."""
+    rule = role_for(p.title, p.cues)
+    one_hot = np.asarray([float(rule == r) for r in ROLES], dtype=np.float32)
+    return np.concatenate([person_features(p, n_utterances, group), one_hot])
+
+
+def pick_role(proba: NDArray[np.float64], deciding: bool) -> str:
+    """The likeliest role (the role head's probabilities over ROLES) that agrees with the
+    authority verdict: an economic buyer or decision maker exactly when the person decides."""
+    allowed = [k for k, r in enumerate(ROLES) if (r in DECIDING) == deciding]
+    return ROLES[max(allowed, key=lambda k: float(proba[k]))]
 
 
 def reconcile(role: str, deciding: bool, title: str | None, cues: list[str]) -> str:

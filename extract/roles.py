@@ -5,6 +5,16 @@ from __future__ import annotations
 import re
 
 DECIDING = frozenset({"economic_buyer", "decision_maker"})
+# the contract's stakeholder roles (the role head's classes, in this order)
+ROLES = (
+    "economic_buyer",
+    "decision_maker",
+    "champion",
+    "technical_evaluator",
+    "legal_procurement",
+    "influencer",
+    "end_user",
+)
 
 _TITLE_ROLES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (

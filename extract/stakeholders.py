@@ -12,10 +12,10 @@ import itertools
 import re
 
 from spacy.lang.en.stop_words import STOP_WORDS
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 from extract import cues
-from extract.authority import Person, person_features, reconcile
+from extract.authority import Person, person_features, pick_role, reconcile, role_inputs
 from extract.components.people import title_text
 from extract.features import UtteranceView
 from extract.heads import LinearHead
@@ -31,6 +31,7 @@ def extract_stakeholders(
     sides: dict[str, str],
     said: dict[str, str],
     authority: LinearHead | None = None,
+    roles: LinearHead | None = None,
 ) -> tuple[Stakeholder, ...]:
     """Return buyer-side stakeholders in order of first appearance.
 
@@ -40,9 +41,10 @@ def extract_stakeholders(
         sides: speaker label -> side.
         said: generic speaker label ("Speaker 2") -> the name said in the call.
         authority: the trained decision-authority head (None: rules decide).
+        roles: the trained role head (None: the role follows the title and cues).
     """
     people = candidates(views, docs, sides, said)
-    return tuple(_finish(p, len(views), people, authority) for p in people)
+    return tuple(_finish(p, len(views), people, authority, roles) for p in people)
 
 
 def candidates(
@@ -114,6 +116,10 @@ def _collect(
         holders[span.start] = person
     if me is not None and me.title is None:
         me.title = own_title(doc)
+    for person, label in _possessed(doc, holders):
+        person.cues.append(label)
+        if me is not None and person is not me and label in DECIDING:
+            me.routes += 1
     for cue in doc.spans["authority"]:
         owner = _cue_owner(doc, cue, holders, me)
         if owner is None:
@@ -166,6 +172,55 @@ def _gate_role(doc: Doc, cue: Span) -> str:
     if _LEGAL_GATE.search(near):
         return "legal_procurement"
     return "economic_buyer"
+
+
+# what someone's decision is called: "it's Dana's call", "needs Priya's signature"
+_DECIDING_NOUNS = ("call", "decision", "say", "choice", "pick", "veto")
+_PAYING_NOUNS = ("budget", "money", "signature", "sign-off", "signoff", "approval", "p&l")
+_POSSESSED_ROLES = {
+    **dict.fromkeys(_DECIDING_NOUNS, "decision_maker"),
+    **dict.fromkeys(_PAYING_NOUNS, "economic_buyer"),
+}
+_NOUN_OPENERS = frozenset({"final", "own", "whole"})  # "Kate's final say"
+_CLAUSE_END = frozenset({".", ",", ";", "!", "?", "and", "but", "so", "not", "really", "anyway"})
+_LOOK_BACK = 8  # "the decision isn't mine, it's Richard's": the noun said up to 8 words before
+_CALL_IS = frozenset({"'s", "is", "was", "be", "ultimately", "really"})
+
+
+def _possessed(doc: Doc, holders: dict[int, Person]) -> list[tuple[Person, str]]:
+    """Cues a possessive gives a named person: "it's Dana's call", "needs Priya's signature",
+    and, the noun said first, "the decision isn't mine, it's Richard's"."""
+    out = []
+    for start, person in holders.items():
+        noun = _possessed_noun(doc, start)
+        if noun is None or any(c.start <= noun.i < c.end for c in doc.spans["authority"]):
+            continue  # none, or the cue phrases already give it ("needs sign-off from")
+        label = _POSSESSED_ROLES[noun.lower_]
+        out.append((person, _gate_role(doc, Span(doc, noun.i, noun.i + 1, label=label))))
+    return out
+
+
+def _possessed_noun(doc: Doc, start: int) -> Token | None:
+    """The decision noun a possessive name at `start` owns, if any."""
+    sent = doc[start].sent
+    mark = next((k for k in range(start + 1, min(start + 4, sent.end)) if doc[k].lower_ == "'s"), None)
+    if mark is None or (start > sent.start and doc[start - 1].lower_ in _NEGATIONS):  # "not dana's call"
+        return None
+    after = doc[mark + 1 : min(mark + 3, sent.end)]
+    if len(after) and after[0].lower_ in _NOUN_OPENERS:
+        after = after[1:]
+    if len(after) and after[0].lower_ in _POSSESSED_ROLES:
+        noun = after[0]
+        # "it's Dana's call" or a call "to make", not a phone call ("on Dana's call last week")
+        said_as_is = start > 0 and doc[start - 1].lower_ in _CALL_IS
+        to_make = doc[noun.i + 1 : noun.i + 3].text.lower() == "to make"
+        if noun.lower_ == "call" and not (said_as_is or to_make):
+            return None
+        return noun
+    if len(after) and not (after[0].lower_ in _CLAUSE_END or after[0].is_punct):
+        return None
+    said_first = [t for t in doc[max(sent.start, start - _LOOK_BACK) : start] if t.lower_ in _POSSESSED_ROLES]
+    return said_first[-1] if said_first else None
 
 
 # labels the small English model gives names it does not know ("Beatrice Hale" as an ORG)
@@ -253,6 +308,22 @@ def _lead_in(doc: Doc, span: Span) -> str:
     return doc[max(0, span.start - 2) : span.start].text.lower()
 
 
+_UNIT_WORDS = 2
+
+
+def _unit_before(doc: Doc, title: Span) -> int:
+    """Where a title starts once the nouns naming its unit are taken in ("terminal" in "as
+    terminal operations director")."""
+    start = title.start
+    while (
+        start > max(title.sent.start, title.start - _UNIT_WORDS)
+        and doc[start - 1].pos_ in {"NOUN", "PROPN"}
+        and not doc[start - 1].is_stop
+    ):
+        start -= 1
+    return start
+
+
 def own_title(doc: Doc) -> str | None:
     """Return a title the speaker gives themself ("I'm the VP of Engineering", "i run
     property operations so vp of property ops", "I run clinical operations")."""
@@ -261,9 +332,10 @@ def own_title(doc: Doc) -> str | None:
     for title in doc.spans["titles"]:
         if any(p._.title and abs(p.start - title.start) < 6 for p in others):
             continue
-        before = doc[max(0, title.start - 4) : title.start].text + " "
+        first = _unit_before(doc, title)  # "as terminal operations director": the unit it heads
+        before = doc[max(0, first - 4) : first].text + " "
         if _OWN_TITLE.search(before):
-            return title_text(doc, title)
+            return title_text(doc, title) if first == title.start else doc[first : title.end].text
         window = doc[max(title.sent.start, title.start - 10) : title.start]
         joined = title.start == title.sent.start or doc[title.start - 1].lower_ in _JOINS
         if joined and _SELF_DESCRIBED.search(window.text) and not others:
@@ -369,13 +441,19 @@ def _keep(p: Person) -> bool:
     )
 
 
-def _finish(p: Person, n_utterances: int, group: list[Person], authority: LinearHead | None) -> Stakeholder:
+def _finish(
+    p: Person, n_utterances: int, group: list[Person], authority: LinearHead | None, roles: LinearHead | None
+) -> Stakeholder:
     role = role_for(p.title, p.cues)
     evidence = bool(p.title) + bool(p.cues) + p.on_call
     confidence = min(0.95, 0.55 + 0.15 * evidence)
     if authority is not None:
         p_dm = float(authority.proba(person_features(p, n_utterances, group)[None, :])[0])
-        role = reconcile(role, p_dm >= authority.threshold, p.title, p.cues)
+        deciding = p_dm >= authority.threshold
+        if roles is not None:
+            role = pick_role(roles.proba(role_inputs(p, n_utterances, group)[None, :])[0], deciding)
+        else:
+            role = reconcile(role, deciding, p.title, p.cues)
         confidence = max(p_dm, 1.0 - p_dm)
     return Stakeholder(
         name=p.name.title() if p.name.islower() else p.name,

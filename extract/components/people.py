@@ -54,6 +54,8 @@ _NOT_NAME_WORDS = frozenset(
         "i",
         "'m",
         "im",
+        "'s",  # "Richard's call": the possessive is no part of the name
+        "’s",
     }
 )
 

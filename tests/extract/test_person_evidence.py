@@ -191,3 +191,34 @@ def test_a_speaker_named_with_an_honorific_is_one_person(nlp) -> None:
     sides = {"Speaker 1": Side.REP, "Speaker 2": Side.BUYER}
     _, _, people = _people(nlp, lines, sides)
     assert len([p for p in people if "angela" in p.name]) == 1
+
+
+def test_a_possessive_names_who_decides_or_pays(nlp) -> None:
+    lines = [
+        ("Dana Ruiz", "Who else weighs in on this?"),
+        ("Tom Becker", "Honestly the decision isn't mine, it's Richard Kowalski's."),
+        ("Tom Becker", "And anything over fifty thousand needs Priya Shah's signature."),
+        ("Tom Becker", "We need Sam Porter's approval on the security review too."),
+        ("Tom Becker", "After Nina Patel's call last week we sent the deck over."),
+    ]
+    sides = {"Dana Ruiz": Side.REP, "Tom Becker": Side.BUYER}
+    _, _, people = _people(nlp, lines, sides)
+    by_name = {p.name: p for p in people}
+    assert by_name["Richard Kowalski"].cues == ["decision_maker"]
+    assert by_name["Priya Shah"].cues == ["economic_buyer"]
+    assert set(by_name["Sam Porter"].cues) == {"technical_evaluator"}  # a review's gate, not the budget
+    assert "Nina Patel" not in by_name or not by_name["Nina Patel"].cues  # a phone call, not a decision
+    assert by_name["Tom Becker"].routes >= 2
+
+
+def test_lowercase_possessives_and_spend_routing(nlp) -> None:
+    lines = [
+        ("Speaker 1", "hi this is kelsey from rosterly so who makes the call on tools like this"),
+        ("Speaker 2", "it's really tony russo's decision he runs the fleet"),
+        ("Speaker 2", "and security spend goes through dana whitfield"),
+    ]
+    sides = {"Speaker 1": Side.REP, "Speaker 2": Side.BUYER}
+    _, _, people = _people(nlp, lines, sides)
+    by_name = {p.name: p for p in people}
+    assert "decision_maker" in by_name["tony russo"].cues
+    assert "economic_buyer" in by_name["dana whitfield"].cues

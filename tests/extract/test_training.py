@@ -28,6 +28,21 @@ def test_training_is_deterministic(tmp_path) -> None:
     assert (tmp_path / "a" / "manifest.json").read_text() == (tmp_path / "b" / "manifest.json").read_text()
 
 
+def test_the_role_head_is_trained_and_agrees_with_the_authority_verdict(tmp_path) -> None:
+    from extract.authority import pick_role
+    from extract.roles import DECIDING, ROLES
+
+    corpus = train_corpus(tmp_path, 6)
+    report = train(corpus, tmp_path / "heads", encoder=NullEncoder())
+    heads, _ = load_heads(tmp_path / "heads", "rules")
+    assert heads["role"].classes == ROLES and 0.0 < report.cv_f1["rules.role_acc"] <= 1.0
+    champion_like = np.array([0.5, 0.2, 0.1, 0.05, 0.05, 0.05, 0.05])  # most like an economic buyer
+    assert pick_role(champion_like, deciding=True) == "economic_buyer"
+    assert pick_role(champion_like, deciding=False) == "champion"  # the likeliest role that does not decide
+    for deciding in (True, False):
+        assert (pick_role(np.full(len(ROLES), 1 / len(ROLES)), deciding) in DECIDING) == deciding
+
+
 def test_regularisation_grid_keeps_the_cross_validated_best() -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(240, 12)).astype(np.float32)
