@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from spacy.language import Language
 
 from extract.engine import Encoder, MiniLMEncoder, NullEncoder
+from extract.features import without_position
 from extract.heads import HEADS_DIR, HeadSet, LinearHead, load_heads
 from extract.meetings import load_meeting_head, meeting_inputs, suppress
 from extract.mentions import extract_mentions
@@ -179,11 +180,11 @@ class Analyzer:
         the linear heads."""
         head = self.heads["objection"]
         if self.objection_model is not None and rep.tuned is not None:
-            linear = head.scores(rep.full)[:, 0]
+            linear = head.scores(without_position(rep.full))[:, 0]
             found, category = self.objection_model.proba(rep.tuned, objection_inputs(rep.full), linear)
             return found, category, self.objection_model.threshold
         category = self.heads["objection_category"].proba(category_inputs(x, rep.proto, self.heads.variant))
-        return head.proba(x), category, head.threshold
+        return head.proba(without_position(x)), category, head.threshold
 
     def _next_step_scores(
         self, rep: Represented, x: NDArray[np.float32]

@@ -51,6 +51,23 @@ OBJECTION_CUES: dict[str, re.Pattern[str]] = {
 FEATURES += tuple(OBJECTION_CUES) + tuple(f"cat_{c}" for c in cues.CATEGORY_CUES)
 
 
+# where a turn sits in the call: it helps find next steps (agreed at the end) but says nothing
+# about whether a turn objects, and in a short call every turn is "near the end"
+POSITION: tuple[str, ...] = ("pos_rel", "near_end")
+
+
+def without_position(x: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Return head inputs (whose last len(FEATURES) columns are the rule features) with the
+    POSITION features zeroed: what the objection heads read. Train out of fold on 85 calls, the
+    linear objection head scores 0.839 without them against 0.835 with them, and finds 17 of the
+    32 crisp objections of the short probe calls against 8."""
+    out = np.array(x, dtype=np.float32, copy=True)
+    offset = out.shape[1] - len(FEATURES)
+    for name in POSITION:
+        out[:, offset + FEATURES.index(name)] = 0.0
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class UtteranceView:
     """What the extractors know about one utterance."""

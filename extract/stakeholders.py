@@ -308,12 +308,12 @@ def _lead_in(doc: Doc, span: Span) -> str:
     return doc[max(0, span.start - 2) : span.start].text.lower()
 
 
-_UNIT_WORDS = 2
+_UNIT_WORDS = 2  # nouns naming the unit a title heads, said before it
 
 
 def _unit_before(doc: Doc, title: Span) -> int:
-    """Where a title starts once the nouns naming its unit are taken in ("terminal" in "as
-    terminal operations director")."""
+    """Where a title starts once the nouns naming its unit are taken in ("plant" in "as plant
+    operations manager")."""
     start = title.start
     while (
         start > max(title.sent.start, title.start - _UNIT_WORDS)
@@ -332,7 +332,7 @@ def own_title(doc: Doc) -> str | None:
     for title in doc.spans["titles"]:
         if any(p._.title and abs(p.start - title.start) < 6 for p in others):
             continue
-        first = _unit_before(doc, title)  # "as terminal operations director": the unit it heads
+        first = _unit_before(doc, title)  # "as plant operations manager": the unit it heads
         before = doc[max(0, first - 4) : first].text + " "
         if _OWN_TITLE.search(before):
             return title_text(doc, title) if first == title.start else doc[first : title.end].text

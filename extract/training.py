@@ -23,7 +23,7 @@ from spacy.language import Language
 from extract.authority import person_features, role_inputs
 from extract.corpus import read_transcript
 from extract.engine import Encoder, MiniLMEncoder
-from extract.features import FEATURES
+from extract.features import FEATURES, without_position
 from extract.fitting import fit_binary, fit_multiclass
 from extract.heads import HeadSet, LinearHead, save_heads
 from extract.objections import CATEGORIES
@@ -129,11 +129,12 @@ def fit_objections(
     for group, call in enumerate(calls):
         cats = {int(o["utterance"]): CATEGORIES.index(o["category"]) for o in call.gold.get("objections", [])}
         inputs = objection_inputs(call.rep.full)
+        objection_frozen = without_position(call.rep.full)  # the linear objection head's inputs
         for i, view in enumerate(call.rep.views):
             if view.side != "rep":  # objections are only looked for in non-rep turns
                 states.append(call.rep.states[i])
                 extra.append(inputs[i])
-                frozen.append(call.rep.full[i])
+                frozen.append(objection_frozen[i])
                 labels.append(cats.get(i, -1))
                 groups.append(group)
     return fit_objection_model(
@@ -245,7 +246,8 @@ def fit_heads(
         heads = {}
         for name, y in ys.items():
             rows = buyer if name == "objection" else np.ones(len(y), dtype=bool)
-            head, f1 = fit_binary(name, x[rows], y[rows], groups[rows], c=_regularisation(name, variant))
+            xs = without_position(x[rows]) if name == "objection" else x[rows]
+            head, f1 = fit_binary(name, xs, y[rows], groups[rows], c=_regularisation(name, variant))
             heads[name] = head
             cv[f"{variant}.{name}"], thresholds[f"{variant}.{name}"] = f1, head.threshold
         heads["authority"] = authority

@@ -33,7 +33,7 @@ from sklearn.linear_model import LogisticRegression
 
 from extract.engine import DIM
 from extract.errors import ModelLoadError
-from extract.features import FEATURES
+from extract.features import FEATURES, POSITION
 from extract.fitting import best_threshold, logistic
 
 OBJECTION_MODEL = "objection.npz"  # in the heads folder
@@ -72,7 +72,7 @@ class ObjectionModel:
 
 # Where a turn sits in the call says nothing about whether it objects: left out, so short calls,
 # where every turn is "near the end", are read like long ones (train CV: 0.833 with them, 0.832 without)
-_POSITION = tuple(k for k, name in enumerate(FEATURES) if name in ("pos_rel", "near_end"))
+_POSITION = tuple(FEATURES.index(name) for name in POSITION)
 
 
 def objection_inputs(full: NDArray[np.float32]) -> NDArray[np.float32]:

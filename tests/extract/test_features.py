@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from extract import cues
-from extract.features import FEATURES, UtteranceView, rule_features
+from extract.features import FEATURES, POSITION, UtteranceView, rule_features, without_position
 
 
 def _row(text: str) -> dict[str, float]:
@@ -42,3 +44,15 @@ def test_the_meeting_head_reads_no_objection_only_cue() -> None:
 
     assert set(OBJECTION_CUES) <= set(FEATURES)
     assert not {FEATURES[k] for k in MEETING_RULES} & set(OBJECTION_CUES)
+
+
+def test_objection_inputs_lose_only_the_position_features() -> None:
+    views = [UtteranceView(i, "A", "buyer", "Not before Q3.", "not before q3") for i in range(30)]
+    rules = rule_features(views)
+    x = np.hstack([np.ones((30, 5), dtype=np.float32), rules])  # an embedding block, then the rules
+    out = without_position(x)
+    position = [5 + FEATURES.index(name) for name in POSITION]
+    assert rules[:, [FEATURES.index(n) for n in POSITION]].any()  # there was something to drop
+    assert not out[:, position].any()
+    kept = [k for k in range(x.shape[1]) if k not in position]
+    assert np.array_equal(out[:, kept], x[:, kept]) and x[:, position].any()  # the input is not changed

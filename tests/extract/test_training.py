@@ -28,14 +28,17 @@ def test_training_is_deterministic(tmp_path) -> None:
     assert (tmp_path / "a" / "manifest.json").read_text() == (tmp_path / "b" / "manifest.json").read_text()
 
 
-def test_the_role_head_is_trained_and_agrees_with_the_authority_verdict(tmp_path) -> None:
+def test_the_role_head_agrees_with_the_authority_verdict_and_objections_ignore_position(tmp_path) -> None:
     from extract.authority import pick_role
+    from extract.features import FEATURES, POSITION
     from extract.roles import DECIDING, ROLES
 
     corpus = train_corpus(tmp_path, 6)
     report = train(corpus, tmp_path / "heads", encoder=NullEncoder())
     heads, _ = load_heads(tmp_path / "heads", "rules")
     assert heads["role"].classes == ROLES and 0.0 < report.cv_f1["rules.role_acc"] <= 1.0
+    position = [FEATURES.index(name) for name in POSITION]  # the rules variant reads the rules alone
+    assert not heads["objection"].coef[0, position].any() and heads["next_step"].coef[0, position].any()
     champion_like = np.array([0.5, 0.2, 0.1, 0.05, 0.05, 0.05, 0.05])  # most like an economic buyer
     assert pick_role(champion_like, deciding=True) == "economic_buyer"
     assert pick_role(champion_like, deciding=False) == "champion"  # the likeliest role that does not decide
