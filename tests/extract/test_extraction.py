@@ -85,6 +85,30 @@ def test_objections_and_negatives(analyzer) -> None:
     assert not {2, 3, 4, 5} & set(found)
 
 
+def test_crisp_objections_and_short_turns_that_are_not(analyzer) -> None:
+    ins = analyzer.analyze(
+        make_call(
+            [
+                (REP, "Thanks for making the time. How is the quarter going?"),
+                (BUYER, "Busy. We just opened our fourth warehouse."),
+                (REP, "Congratulations. So the proposal is sixty thousand a year for all four sites."),
+                (BUYER, "That's way more than we pay for Salesforce."),
+                (REP, "Understood, we can phase the sites in. And we'd go live in March."),
+                (BUYER, "Not before Q3, we're mid-migration."),
+                (REP, "Got it. Does anyone else need to weigh in?"),
+                (BUYER, "Sure, makes sense."),
+                (BUYER, "Does it support SSO?"),
+                (REP, "Yes, SAML through Okta or Azure AD."),
+                (BUYER, "Okay, that works for us."),
+            ],
+            SIDES,
+        )
+    )
+    found = {o.utterance: o.category for o in ins.objections}
+    assert found.get(3) == "pricing" and found.get(5) == "timing"
+    assert not {1, 7, 8, 10} & set(found)
+
+
 def test_asr_text_and_inferred_sides(analyzer) -> None:
     lines = [
         ("Speaker 1", "hi this is dana from loopwise thanks for making time um so tell me about your team"),
