@@ -110,11 +110,11 @@ def person_features(p: Person, n_utterances: int, group: list[Person]) -> NDArra
     return np.asarray(row, dtype=np.float32)
 
 
-def role_inputs(p: Person, n_utterances: int, group: list[Person]) -> NDArray[np.float32]:
-    """The role head's inputs: the person features and the rule-based role, one-hot."""
+def role_inputs(p: Person, features: NDArray[np.float32]) -> NDArray[np.float32]:
+    """The role head's inputs: the person's `person_features` and the rule-based role, one-hot."""
     rule = role_for(p.title, p.cues)
     one_hot = np.asarray([float(rule == r) for r in ROLES], dtype=np.float32)
-    return np.concatenate([person_features(p, n_utterances, group), one_hot])
+    return np.concatenate([features, one_hot])
 
 
 def pick_role(proba: NDArray[np.float64], deciding: bool) -> str:

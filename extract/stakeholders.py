@@ -448,10 +448,11 @@ def _finish(
     evidence = bool(p.title) + bool(p.cues) + p.on_call
     confidence = min(0.95, 0.55 + 0.15 * evidence)
     if authority is not None:
-        p_dm = float(authority.proba(person_features(p, n_utterances, group)[None, :])[0])
+        features = person_features(p, n_utterances, group)
+        p_dm = float(authority.proba(features[None, :])[0])
         deciding = p_dm >= authority.threshold
         if roles is not None:
-            role = pick_role(roles.proba(role_inputs(p, n_utterances, group)[None, :])[0], deciding)
+            role = pick_role(roles.proba(role_inputs(p, features)[None, :])[0], deciding)
         else:
             role = reconcile(role, deciding, p.title, p.cues)
         confidence = max(p_dm, 1.0 - p_dm)

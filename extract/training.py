@@ -180,14 +180,15 @@ def represent_calls(
         gold = call["gold"]
         said = name_speakers(rep.views, rep.docs)
         people = candidates(rep.views, rep.docs, rep.sides, said)
+        features = [person_features(person, len(rep.views), people) for person in people]
         out.append(
             LabelledCall(
                 transcript=transcript,
                 rep=rep,
                 gold=gold,
-                people=[person_features(person, len(rep.views), people) for person in people],
+                people=features,
                 deciding=[int(_gold_deciding(p.name, gold.get("stakeholders", []))) for p in people],
-                role_inputs=[role_inputs(person, len(rep.views), people) for person in people],
+                role_inputs=[role_inputs(person, row) for person, row in zip(people, features, strict=True)],
                 roles=[_gold_role(p.name, gold.get("stakeholders", [])) for p in people],
             )
         )
