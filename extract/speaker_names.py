@@ -54,14 +54,13 @@ def name_speakers(views: list[UtteranceView], docs: list[Doc]) -> dict[str, str]
     for i, (v, doc) in enumerate(window):
         if not GENERIC.match(v.speaker):
             continue
+        others = _first_names(names, named, v.speaker)
         found = [_name(m.group(1), doc) for m in _INTRO.finditer(v.clean)]
         # "deb walsh here": a first and last name before "here" (the tagger often calls "deb" an adjective)
-        # a first and last name may be tagged anything; a lone first name ("sam here") must look proper
-        found += [
-            _name(m.group(1), doc, loose=" " in m.group(1))
-            for m in _HERE.finditer(v.clean)
-            if _not_place(m.group(1))
-        ]
+        # a first and last name may be tagged anything; a lone first name ("sam here") must look proper;
+        # a greeted speaker's name is no part of it ("hi maren ruairi here" is ruairi greeting maren)
+        here = [_ungreeted(m.group(1), others) for m in _HERE.finditer(v.clean) if _not_place(m.group(1))]
+        found += [_name(c, doc, loose=" " in c) for c in here if c]
         found += [_name(m.group(1), doc, loose=True) for m in _HERE_TOO.finditer(v.clean)]
         found += [_name(m.group(1), doc) for m in _NAME_THEN_TITLE.finditer(v.clean)]
         if not any(found):
@@ -70,7 +69,6 @@ def name_speakers(views: list[UtteranceView], docs: list[Doc]) -> dict[str, str]
             found += [_echoed(m.group(1), v, views[i + 1 : i + 8]) for m in _INTRO.finditer(v.clean)]
         if not any(found):
             # "hey kevin osei i'm on the procurement team", "yeah hi tasha joe kowalski i do the books"
-            others = _first_names(names, named, v.speaker)
             found.append(_greeted_name(v, others) or _greeted_back(v, views[i + 1 : i + 3], others))
         for name in found:
             if name and len(name) > len(names.get(v.speaker, "")):
@@ -132,6 +130,14 @@ _COMMON = frozenset(
 def _first_names(names: dict[str, str], named: set[str], me: str) -> set[str]:
     """First names of the other speakers: participants known by name and names found so far."""
     return {n.split()[0].lower() for s, n in (*names.items(), *((s, s) for s in named)) if s != me and n}
+
+
+def _ungreeted(candidate: str, others: set[str]) -> str:
+    """The candidate without the other speakers' first names that open it (the greeted ones)."""
+    words = candidate.split()
+    while words and words[0].lower() in others:
+        words.pop(0)
+    return " ".join(words)
 
 
 def _words(text: str) -> list[str]:

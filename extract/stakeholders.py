@@ -99,7 +99,8 @@ def _collect(
     mentioned += _known_names(doc, people, mentioned)
     mentioned += [s for s in _said_before(doc, known, mentioned) if not _is_rep(s.text, reps)]
     me = people.get(v.speaker)
-    if me is not None:
+    if me is not None:  # "hi maren ruairi here": the rep greeted, then the speaker's own name
+        mentioned = [p for p in mentioned if not _greeting_then_self(p.text, reps, me.name)]
         me.utterances.add(v.index)
         me.spoken += 1
         me.money += bool(_MONEY.search(v.clean))
@@ -385,6 +386,12 @@ def _cue_owner(doc: Doc, cue: Span, holders: dict[int, Person], me: Person | Non
     if me is not None and not holders and any(t.lower_ in {"i", "my", "me"} for t in sent):
         return me
     return None
+
+
+def _greeting_then_self(name: str, reps: set[str], mine: str) -> bool:
+    """True for a name made of a rep's first name and the speaker's own ("maren ruairi" said by ruairi)."""
+    tokens = name.lower().split()
+    return len(tokens) > 1 and any(tokens[0] == r.split()[0] for r in reps) and _same(" ".join(tokens[1:]), mine)
 
 
 def _is_rep(name: str, reps: set[str]) -> bool:

@@ -26,6 +26,9 @@ _NEVER_NAME = frozenset(
     "partner counsel controller officer engineer analyst team board".split()
 )
 
+# words between a name and its title: "cormac ferrier our studio head", "he's the controller"
+_APPOSITION = frozenset({"our", "the", "their", "he", "she", "'s", "is", "um", "uh", ","})
+
 # a given name after these is a place: "our office in austin", "the plant near florence"
 _PLACE_WORDS = frozenset({"in", "at", "near", "outside", "downtown", "around"})
 
@@ -66,8 +69,32 @@ class NameSpotter:
                     out.append(Span(doc, start, end, label="PERSON"))
                     i = end
                     continue
+            if self._introduced_pair(doc, i):
+                out.append(Span(doc, i, i + 2, label="PERSON"))
+                i += 2
+                continue
             i += 1
         return out
+
+    def _introduced_pair(self, doc: Doc, i: int) -> bool:
+        """Two rare words that the words around them mark as a person's name, for given names the
+        census lacks: "i'm colm ferriter the controller", "cormac ferrier our studio head",
+        "i've got cyrus delacroix in the room he's our plant manager"."""
+        if i + 1 >= len(doc) or not (self._surname(doc[i].lower_) and self._surname(doc[i + 1].lower_)):
+            return False
+        before = [t.lower_ for t in doc[max(0, i - 2) : i]]
+        introduced = before[-1:] in (["'m"], ["am"]) or before == ["this", "is"]
+        return introduced or self._title_follows(doc, i + 2)
+
+    def _title_follows(self, doc: Doc, k: int) -> bool:
+        """True when a title follows token k-1 with only linking words between ("our", "the",
+        "he's our", "she's the")."""
+        for t in doc[k : k + 4]:
+            if t.ent_type_ == "TITLE":
+                return True
+            if t.lower_ not in _APPOSITION:
+                return False
+        return False
 
     def _plain(self, word: str) -> bool:
         """A word that can be a given name (common words included: the caller decides on them)."""

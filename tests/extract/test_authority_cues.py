@@ -152,3 +152,18 @@ def test_lone_first_name_here_names_the_speaker(rules_analyzer) -> None:
     call = make_call(lines, sides)
     rep = rules_analyzer.represent(call)
     assert name_speakers(rep.views, rep.docs)["Speaker 2"] == "tony"
+
+
+def test_greeted_speaker_is_no_part_of_a_here_intro(rules_analyzer) -> None:
+    # "hi maren ruairi here": the buyer greets the rep (maren) and gives their own name (ruairi)
+    sides = {"Speaker 1": Side.REP, "Speaker 2": Side.BUYER}
+    lines = [
+        ("Speaker 1", "hi there can everyone hear me okay this is maren from folioly"),
+        ("Speaker 2", "yeah hi maren ruairi here ruairi doherty publisher at the courier"),
+    ]
+    rep = rules_analyzer.represent(make_call(lines, sides))
+    said = name_speakers(rep.views, rep.docs)
+    assert said["Speaker 1"] == "maren"
+    assert said["Speaker 2"].split()[0] == "ruairi"
+    people = {p.name.lower(): p for p in rules_analyzer.analyze(make_call(lines, sides)).stakeholders}
+    assert "maren ruairi" not in people and any(n.startswith("ruairi") for n in people)
