@@ -318,7 +318,7 @@ def _unit_before(doc: Doc, title: Span) -> int:
     start = title.start
     while (
         start > max(title.sent.start, title.start - _UNIT_WORDS)
-        and doc[start - 1].pos_ in {"NOUN", "PROPN"}
+        and doc[start - 1].pos_ in {"NOUN", "PROPN", "ADJ"}
         and not doc[start - 1].is_stop
     ):
         start -= 1
@@ -371,7 +371,8 @@ def _cue_owner(doc: Doc, cue: Span, holders: dict[int, Person], me: Person | Non
         pronoun = any(t.lower_ in {"her", "him", "them"} for t in doc[at : at + 4])  # "lands on her desk"
         return holders[max(holders)] if pronoun and holders else None
     window = doc[max(sent.start, at - 5) : at]
-    mine = doc[at].lower_ in _FIRST_PERSON  # the cue names its holder: "my call", "i decide"
+    # the cue names its holder: "my call", "the choice is mine"
+    mine = any(t.lower_ in _FIRST_PERSON or t.lower_ == "mine" for t in cue)
     if me is not None and (mine or any(t.lower_ in _FIRST_PERSON for t in window)):
         return me
     before = [s for s in holders if sent.start <= s < at]
@@ -383,7 +384,7 @@ def _cue_owner(doc: Doc, cue: Span, holders: dict[int, Person], me: Person | Non
     # a pronoun before the cue or inside it: "she decides", "it's her budget", "his call"
     if holders and any(t.lower_ in {"she", "he", "her", "his", "him"} for t in doc[sent.start : cue.end]):
         return holders[max(holders)]
-    if me is not None and not holders and any(t.lower_ in {"i", "my", "me"} for t in sent):
+    if me is not None and any(t.lower_ in {"i", "my", "me", "mine"} for t in sent):
         return me
     return None
 
@@ -391,7 +392,8 @@ def _cue_owner(doc: Doc, cue: Span, holders: dict[int, Person], me: Person | Non
 def _greeting_then_self(name: str, reps: set[str], mine: str) -> bool:
     """True for a name made of a rep's first name and the speaker's own ("maren ruairi" said by ruairi)."""
     tokens = name.lower().split()
-    return len(tokens) > 1 and any(tokens[0] == r.split()[0] for r in reps) and _same(" ".join(tokens[1:]), mine)
+    greets_rep = any(tokens[0] == r.split()[0] for r in reps)
+    return len(tokens) > 1 and greets_rep and _same(" ".join(tokens[1:]), mine)
 
 
 def _is_rep(name: str, reps: set[str]) -> bool:

@@ -36,8 +36,29 @@ class AuthorityCues:
         for key, start, end in self.matcher(doc):
             label, _, holder = doc.vocab.strings[key].partition("|")
             spans.append(Span(doc, start, end, label=label, kb_id=holder))
+        spans += _is_mine(doc)
         doc.spans["authority"] = filter_spans(spans)  # "sign off from" wins over "sign off"
         return doc
+
+
+# "the choice of system is mine", "the pick is mine": a choosing noun a few words before "mine"
+_CHOOSING = frozenset({"choice", "pick", "decision", "call", "selection", "say"})
+_MINE_REACH = 5
+_NOT = frozenset({"not", "n't", "never", "no"})
+
+
+def _is_mine(doc: Doc) -> list[Span]:
+    """Decision cues that name the speaker with "mine", the choosing noun said a few words before."""
+    out = []
+    for tok in doc:
+        if tok.lower_ != "mine":
+            continue
+        start = max(tok.sent.start, tok.i - _MINE_REACH)
+        nouns = [t.i for t in doc[start : tok.i] if t.lower_ in _CHOOSING]
+        # "the decision isn't mine", "that's douglas's call, not mine": no cue for the speaker
+        if nouns and not any(t.lower_ in _NOT for t in doc[nouns[-1] : tok.i]):
+            out.append(Span(doc, nouns[-1], tok.i + 1, label="decision_maker"))
+    return out
 
 
 @Language.factory("dealsignal_authority", assigns=["doc.spans"])

@@ -167,3 +167,39 @@ def test_greeted_speaker_is_no_part_of_a_here_intro(rules_analyzer) -> None:
     assert said["Speaker 2"].split()[0] == "ruairi"
     people = {p.name.lower(): p for p in rules_analyzer.analyze(make_call(lines, sides)).stakeholders}
     assert "maren ruairi" not in people and any(n.startswith("ruairi") for n in people)
+
+
+def _cues(analyzer, lines, sides=SIDES):
+    """Each candidate's authority cues, by lowercase name."""
+    from extract.stakeholders import candidates
+
+    rep = analyzer.represent(make_call(lines, sides))
+    people = candidates(rep.views, rep.docs, rep.sides, name_speakers(rep.views, rep.docs))
+    return {p.name.lower(): p.cues for p in people}
+
+
+def test_mine_names_the_speaker_as_the_one_who_chooses(rules_analyzer) -> None:
+    cues = _cues(
+        rules_analyzer,
+        [
+            (REP, "How does the decision get made?"),
+            (BUYER, "Graham Toft, our CFO. The choice of system is mine, but he owns the budget."),
+            (REP, "And the renewal itself?"),
+            (BUYER, "The studio budget is mine and I sign the renewal."),
+        ],
+    )
+    assert "decision_maker" in cues["tom becker"] and "economic_buyer" in cues["tom becker"]
+    assert "economic_buyer" in cues["graham toft"]
+
+
+def test_a_decision_that_is_not_mine_gives_the_speaker_no_cue(rules_analyzer) -> None:
+    cues = _cues(
+        rules_analyzer,
+        [
+            (REP, "Who makes the call on the platform?"),
+            (BUYER, "That's Douglas Fairweather's call, not mine. The selection isn't mine either."),
+            (REP, "Understood."),
+        ],
+    )
+    assert not {"decision_maker", "economic_buyer"} & set(cues.get("tom becker", []))
+    assert "decision_maker" in cues["douglas fairweather"]
