@@ -10,6 +10,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc
 
 from extract.features import UtteranceView
+from extract.lexicon import common_words
 
 GENERIC = re.compile(r"^(?:speaker|spk|speaker_)\s*_?\d+$|^unknown", re.I)
 _INTRO = re.compile(
@@ -103,7 +104,7 @@ def _name_late_joiners(views: list[UtteranceView], names: dict[str, str], named:
 _FIRST_TURNS = 2  # a speaker introduces themself in their first turns, if at all
 # what opens a self-introduction: greetings, fillers and "this is" / "i'm" / "my name is"
 _OPENERS = frozenset(
-    "hi hey hello hiya morning afternoon evening yeah yes yep and so um uh oh sorry okay ok "
+    "hi hey hello hiya morning afternoon evening yeah yes yep sure and so um uh oh sorry okay ok "
     "everyone everybody all folks guys "
     "this is it's i'm my name name's here".split()
 )
@@ -149,13 +150,14 @@ def _greeted_name(v: UtteranceView, others: set[str]) -> str | None:
     """A name in the opening of a turn after a greeting or "this is"/"i'm", followed by the turn's
     end, "here", "i'm ...", "from ..." or a title; a greeted colleague's name is skipped ("hi tasha
     joe kowalski i do the books"). Works on untagged lowercase text."""
-    words = _words(v.clean)[:12]
+    words = _words(v.clean)
+    words = words[_audio_check(words) :][:12]  # "yeah we got you hi torsten it's marieke hoogendijk"
     i, opened = 0, False
     while i < len(words) and (words[i] in _OPENERS or (opened and words[i] in others)):
         opened |= words[i] in _GREETINGS or words[i] in _INTRO_WORDS
         i += 1
     if not opened:
-        return None
+        return _rare_name_then_i(words, i, others)
     for size in (3, 2, 1):
         cand = words[i : i + size]
         after = words[i + size : i + size + 2]
@@ -168,6 +170,31 @@ def _greeted_name(v: UtteranceView, others: set[str]) -> str | None:
         if not after or after[0] in _AFTER_NAME or (size > 1 and after[-1] in _AFTER_NAME):
             return " ".join(cand)
     return _closing_name(words, others) if words and words[0] in _GREETINGS else None
+
+
+_AUDIO_CHECK = (
+    ("we", "got", "you"),
+    ("we", "hear", "you"),
+    ("we", "can", "hear", "you"),
+    ("i", "hear", "you"),
+)
+
+
+def _audio_check(words: list[str]) -> int:
+    """How many words open the turn with an answer to "can you hear me" ("yeah we got you")."""
+    k = 1 if words[:1] and words[0] in {"yeah", "yep", "yes", "yup"} else 0
+    for phrase in _AUDIO_CHECK:
+        if tuple(words[k : k + len(phrase)]) == phrase:
+            return k + len(phrase)
+    return 0
+
+
+def _rare_name_then_i(words: list[str], i: int, others: set[str]) -> str | None:
+    """ "sure wade hurlbut i own kettle creek freight": with no greeting, two words that are no
+    common word, then "i", are the speaker's first and last name."""
+    cand, after = words[i : i + 2], words[i + 2 : i + 3]
+    rare = len(cand) == 2 and all(_name_word(w) and w not in others and w not in common_words() for w in cand)
+    return " ".join(cand) if rare and after in (["i"], ["i'm"]) else None
 
 
 def _closing_name(words: list[str], others: set[str]) -> str | None:

@@ -29,6 +29,12 @@ _NEVER_NAME = frozenset(
 # words between a name and its title: "cormac ferrier our studio head", "he's the controller"
 _APPOSITION = frozenset({"our", "the", "their", "he", "she", "'s", "is", "um", "uh", ","})
 
+# who "my ..." introduces by name
+_KIN = frozenset(
+    "dad father mom mum mother husband wife brother sister son daughter partner boss uncle aunt "
+    "cousin".split()
+)
+
 # a given name after these is a place: "our office in austin", "the plant near florence"
 _PLACE_WORDS = frozenset({"in", "at", "near", "outside", "downtown", "around"})
 
@@ -84,7 +90,10 @@ class NameSpotter:
             return False
         before = [t.lower_ for t in doc[max(0, i - 2) : i]]
         introduced = before[-1:] in (["'m"], ["am"]) or before == ["this", "is"]
-        return introduced or self._title_follows(doc, i + 2)
+        kin = before[:1] == ["my"] and before[-1:] and before[-1] in _KIN  # "my dad joost hoogendijk"
+        # "ysolde harrower she co owns the practice": the pair is what the pronoun then stands for
+        subject = i + 2 < len(doc) and doc[i + 2].lower_ in {"she", "he"}
+        return introduced or bool(kin) or subject or self._title_follows(doc, i + 2)
 
     def _title_follows(self, doc: Doc, k: int) -> bool:
         """True when a title follows token k-1 with only linking words between ("our", "the",
@@ -115,7 +124,9 @@ class NameSpotter:
         if i == 0 or (found and found[-1].end > i - 1):
             return False
         word = doc[i - 1].lower_
-        return word not in self.given and doc[i - 1].ent_type_ in {"", "PERSON"} and self._surname(word)
+        verb = doc[i - 1].tag_.startswith("VB")  # "i've been bugging glenda": no name
+        tagged = doc[i - 1].ent_type_ in {"", "PERSON"}
+        return word not in self.given and tagged and not verb and self._surname(word)
 
     def _is_common(self, word: str) -> bool:
         return word in self.common

@@ -203,3 +203,29 @@ def test_a_decision_that_is_not_mine_gives_the_speaker_no_cue(rules_analyzer) ->
     )
     assert not {"decision_maker", "economic_buyer"} & set(cues.get("tom becker", []))
     assert "decision_maker" in cues["douglas fairweather"]
+
+
+def test_lowercase_names_the_census_lacks_are_read_from_context(rules_analyzer) -> None:
+    nlp = rules_analyzer.nlp
+    spotted = [
+        [e.text for e in nlp(text).ents if e.label_ == "PERSON"]
+        for text in (
+            "my dad joost hoogendijk owns the place he signs anything over ten grand",
+            "yeah so ysolde harrower she co owns the practice with me",
+            "i've been bugging glenda about this since like last winter",
+        )
+    ]
+    assert spotted == [["joost hoogendijk"], ["ysolde harrower"], ["glenda"]]
+
+
+def test_speakers_named_after_an_audio_check_or_with_no_greeting(rules_analyzer) -> None:
+    sides = {"Speaker 1": Side.REP, "Speaker 2": Side.BUYER, "Speaker 3": Side.BUYER}
+    lines = [
+        ("Speaker 1", "hi everyone this is torsten from growlab can you hear me"),
+        ("Speaker 2", "yeah we got you hi torsten it's marieke hoogendijk and uh my colleague is here too"),
+        ("Speaker 1", "great and who else do we have"),
+        ("Speaker 3", "sure wade hurlbut i own the freight side of things"),
+    ]
+    rep = rules_analyzer.represent(make_call(lines, sides))
+    said = name_speakers(rep.views, rep.docs)
+    assert said["Speaker 2"] == "marieke hoogendijk" and said["Speaker 3"] == "wade hurlbut"
