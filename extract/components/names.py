@@ -124,7 +124,8 @@ class NameSpotter:
         if i == 0 or (found and found[-1].end > i - 1):
             return False
         word = doc[i - 1].lower_
-        verb = doc[i - 1].tag_.startswith("VB")  # "i've been bugging glenda": no name
+        # "i've been bugging glenda": no name (most docs are untagged here, hence the ending)
+        verb = doc[i - 1].tag_.startswith("VB") or (word.endswith("ing") and len(word) >= 6)
         tagged = doc[i - 1].ent_type_ in {"", "PERSON"}
         return word not in self.given and tagged and not verb and self._surname(word)
 
