@@ -33,9 +33,8 @@ def extract_objections(
         threshold: decision threshold from the manifest.
     """
     out = []
-    for i, v in enumerate(views):
-        if v.side == "rep" or proba[i] < threshold:
-            continue
+    for i in _raised(views, proba, threshold):
+        v = views[i]
         k = int(np.argmax(category_proba[i]))
         accepted_at = addressed_at(views, i)
         out.append(
@@ -49,6 +48,21 @@ def extract_objections(
             )
         )
     return tuple(out)
+
+
+def _raised(views: list[UtteranceView], proba: NDArray[np.float64], threshold: float) -> list[int]:
+    """The non-rep turns at or above the threshold; of two adjacent ones only the likelier is kept:
+    a buyer who goes on about one concern in a second turn raised one objection, not two."""
+    kept: list[int] = []
+    for i, v in enumerate(views):
+        if v.side == "rep" or proba[i] < threshold:
+            continue
+        if kept and i - kept[-1] == 1:
+            if proba[i] > proba[kept[-1]]:
+                kept[-1] = i
+            continue
+        kept.append(i)
+    return kept
 
 
 def addressed_at(views: list[UtteranceView], i: int, horizon: int = 5) -> int | None:

@@ -226,3 +226,23 @@ def test_edge_cases_do_not_crash(analyzer) -> None:
     utts = tuple(type(u)(speaker=u.speaker, start=u.start, text=u.text) for u in no_end.utterances)
     stripped = type(no_end)(date=no_end.date, participants=no_end.participants, utterances=utts)
     assert analyzer.analyze(stripped).speakers[0].talk_s > 0
+
+
+def test_one_concern_over_two_adjacent_turns_is_one_objection() -> None:
+    import numpy as np
+
+    from extract.features import UtteranceView
+    from extract.objections import extract_objections
+
+    turns = [
+        ("rep", "So what's holding you back?"),
+        ("buyer", "Price."),
+        ("buyer", "It's double what we pay."),
+        ("rep", "Understood."),
+        ("buyer", "And we're on Sage for the books, it has to sync."),
+    ]
+    views = [UtteranceView(i, side, side, text, text) for i, (side, text) in enumerate(turns)]
+    proba = np.asarray([0.9, 0.6, 0.8, 0.1, 0.7])
+    category = np.tile(np.eye(8)[0], (5, 1))
+    found = extract_objections(views, proba, category, threshold=0.5)
+    assert [o.utterance for o in found] == [2, 4]  # the likelier of 1 and 2; never the rep's turn 0
