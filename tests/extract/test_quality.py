@@ -20,13 +20,14 @@ SCORER = Path("/work/shared/eval/score_insights.py")
 # reads objections 0.863. Session 7 (names in raw ASR text, sides, sign-off gates, a steadier
 # authority head; heads retrained) reads 0.879 / 0.907 / 0.976 / 0.844. Session 8 added five dev
 # calls whose objections are often crisp (the session-7 model found 7 of their 31) and 35 train
-# calls like them: the 21 dev calls read 0.920 / 0.815 / 0.943 / 0.871. The int8 encoder's
-# embeddings differ slightly between CPUs, so the margins also cover the machine.
+# calls like them: the 21 dev calls read 0.920 / 0.815 / 0.943 / 0.871. Session 9 (names and
+# authority cues said in the first person; heads retrained) reads 0.921 / 0.821 / 0.969 / 0.903.
+# The int8 encoder's embeddings differ slightly between CPUs, so the margins also cover the machine.
 FLOORS = {
     "next_steps": 0.85,
-    "objections": 0.77,
-    "stakeholders": 0.91,
-    "decision_makers": 0.82,
+    "objections": 0.78,
+    "stakeholders": 0.93,
+    "decision_makers": 0.85,
 }
 
 
