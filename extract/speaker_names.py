@@ -56,7 +56,8 @@ def name_speakers(views: list[UtteranceView], docs: list[Doc]) -> dict[str, str]
         if not GENERIC.match(v.speaker):
             continue
         others = _first_names(names, named, v.speaker)
-        found = [_name(m.group(1), doc) for m in _INTRO.finditer(v.clean)]
+        turns = sum(w.speaker == v.speaker for w in views[:i])
+        found = [_name(m.group(1), doc) for m in _INTRO.finditer(v.clean) if _opens(m, turns)]
         # "deb walsh here": a first and last name before "here" (the tagger often calls "deb" an adjective)
         # a first and last name may be tagged anything; a lone first name ("sam here") must look proper;
         # a greeted speaker's name is no part of it ("hi maren ruairi here" is ruairi greeting maren)
@@ -67,7 +68,8 @@ def name_speakers(views: list[UtteranceView], docs: list[Doc]) -> dict[str, str]
         if not any(found):
             # "hey it's dwayne sorry" - "no worries dwayne it's kelsey": a self-introduced word the
             # other side then calls them by is a name, whatever the tagger made of it
-            found += [_echoed(m.group(1), v, views[i + 1 : i + 8]) for m in _INTRO.finditer(v.clean)]
+            intros = [m for m in _INTRO.finditer(v.clean) if _opens(m, turns)]
+            found += [_echoed(m.group(1), v, views[i + 1 : i + 8]) for m in intros]
         if not any(found):
             # "hey kevin osei i'm on the procurement team", "yeah hi tasha joe kowalski i do the books"
             found.append(_greeted_name(v, others) or _greeted_back(v, views[i + 1 : i + 3], others))
@@ -177,12 +179,16 @@ _AUDIO_CHECK = (
     ("we", "hear", "you"),
     ("we", "can", "hear", "you"),
     ("i", "hear", "you"),
+    ("i", "got", "you"),
+    ("loud", "and", "clear"),
 )
 
 
 def _audio_check(words: list[str]) -> int:
     """How many words open the turn with an answer to "can you hear me" ("yeah we got you")."""
-    k = 1 if words[:1] and words[0] in {"yeah", "yep", "yes", "yup"} else 0
+    k = 0
+    while k < len(words) and words[k] in {"yeah", "yep", "yes", "yup"}:
+        k += 1
     for phrase in _AUDIO_CHECK:
         if tuple(words[k : k + len(phrase)]) == phrase:
             return k + len(phrase)
@@ -258,14 +264,28 @@ def _not_place(candidate: str) -> bool:
     return candidate.split()[0].lower() not in _PLACES
 
 
+def _opens(m: re.Match[str], earlier_turns: int) -> bool:
+    """False for an "it's ..." / "here's ..." after the speaker's first turns: "so it's adoption not
+    the product" names nobody, "hi tadhg it's maartje" in a first turn does."""
+    return earlier_turns < _FIRST_TURNS or not m.group(0).lower().startswith(("it's", "here's"))
+
+
 def _name(candidate: str, doc: Doc, loose: bool = False) -> str | None:
     words = candidate.split()
     kept: list[str] = []
     for w in words:
-        if _NOT_NAMES.match(w) or not _proper(w, doc, loose):
+        # "i'm director of ...", "i'm plant manager": a title, not a name; "femi dr femi adeyemi"
+        honorific = bool(kept) and w.lower() in {"dr", "doctor", "mr", "mrs", "ms", "prof"}
+        if _NOT_NAMES.match(w) or _title_word(w, doc) or honorific or not _proper(w, doc, loose):
             break
         kept.append(w)
     return " ".join(kept) or None
+
+
+def _title_word(word: str, doc: Doc) -> bool:
+    low = word.lower()
+    titled = any(t.lower_ == low and t.ent_type_ == "TITLE" for t in doc)
+    return low in _AFTER_NAME or low in _TITLE_WORDS or titled
 
 
 def _proper(word: str, doc: Doc, loose: bool = False) -> bool:

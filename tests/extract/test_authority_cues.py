@@ -229,3 +229,20 @@ def test_speakers_named_after_an_audio_check_or_with_no_greeting(rules_analyzer)
     rep = rules_analyzer.represent(make_call(lines, sides))
     said = name_speakers(rep.views, rep.docs)
     assert said["Speaker 2"] == "marieke hoogendijk" and said["Speaker 3"] == "wade hurlbut"
+
+
+def test_a_title_or_a_mid_turn_its_is_no_speaker_name(rules_analyzer) -> None:
+    sides = {"Speaker 1": Side.REP, "Speaker 2": Side.BUYER, "Speaker 3": Side.BUYER, "Speaker 4": Side.BUYER}
+    lines = [
+        ("Speaker 1", "hi everyone this is tadhg from larchpeak"),
+        ("Speaker 2", "yeah loud and clear sure jarek kowalczyk i'm plant manager i run the works"),
+        ("Speaker 3", "hi tadhg it's maartje de wit i'm director of mountain operations"),
+        ("Speaker 4", "yeah hi"),
+        ("Speaker 1", "great so how did the rollout go"),
+        ("Speaker 4", "fine mostly"),
+        ("Speaker 4", "so it's adoption not the product really"),
+    ]
+    rep = rules_analyzer.represent(make_call(lines, sides))
+    said = name_speakers(rep.views, rep.docs)
+    assert said["Speaker 2"] == "jarek kowalczyk"
+    assert said["Speaker 3"].startswith("maartje") and "Speaker 4" not in said
