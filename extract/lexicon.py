@@ -17,6 +17,10 @@ from extract.errors import ModelLoadError
 _BPE_SPACE = "\u0120"  # the byte-level BPE's mark of a word that follows a space
 
 
+# titles said before or inside a name ("dr angela", "femi dr femi adeyemi"): never part of it
+HONORIFICS = frozenset({"dr", "dr.", "doctor", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "miss", "prof"})
+
+
 @functools.cache
 def given_names() -> frozenset[str]:
     """Lowercase given names (census, male and female)."""

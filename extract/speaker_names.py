@@ -10,7 +10,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc
 
 from extract.features import UtteranceView
-from extract.lexicon import common_words
+from extract.lexicon import HONORIFICS, common_words
 
 GENERIC = re.compile(r"^(?:speaker|spk|speaker_)\s*_?\d+$|^unknown", re.I)
 _INTRO = re.compile(
@@ -57,18 +57,18 @@ def name_speakers(views: list[UtteranceView], docs: list[Doc]) -> dict[str, str]
             continue
         others = _first_names(names, named, v.speaker)
         turns = sum(w.speaker == v.speaker for w in views[:i])
-        found = [_name(m.group(1), doc) for m in _INTRO.finditer(v.clean) if _opens(m, turns)]
+        intros = [m for m in _INTRO.finditer(v.clean) if _opens(m, turns)]
+        found = [_name(m.group(1), doc) for m in intros]
         # "deb walsh here": a first and last name before "here" (the tagger often calls "deb" an adjective)
         # a first and last name may be tagged anything; a lone first name ("sam here") must look proper;
         # a greeted speaker's name is no part of it ("hi maren ruairi here" is ruairi greeting maren)
-        here = [_ungreeted(m.group(1), others) for m in _HERE.finditer(v.clean) if _not_place(m.group(1))]
+        here = [ungreeted(m.group(1), others) for m in _HERE.finditer(v.clean) if _not_place(m.group(1))]
         found += [_name(c, doc, loose=" " in c) for c in here if c]
         found += [_name(m.group(1), doc, loose=True) for m in _HERE_TOO.finditer(v.clean)]
         found += [_name(m.group(1), doc) for m in _NAME_THEN_TITLE.finditer(v.clean)]
         if not any(found):
             # "hey it's dwayne sorry" - "no worries dwayne it's kelsey": a self-introduced word the
             # other side then calls them by is a name, whatever the tagger made of it
-            intros = [m for m in _INTRO.finditer(v.clean) if _opens(m, turns)]
             found += [_echoed(m.group(1), v, views[i + 1 : i + 8]) for m in intros]
         if not any(found):
             # "hey kevin osei i'm on the procurement team", "yeah hi tasha joe kowalski i do the books"
@@ -135,7 +135,7 @@ def _first_names(names: dict[str, str], named: set[str], me: str) -> set[str]:
     return {n.split()[0].lower() for s, n in (*names.items(), *((s, s) for s in named)) if s != me and n}
 
 
-def _ungreeted(candidate: str, others: set[str]) -> str:
+def ungreeted(candidate: str, others: set[str]) -> str:
     """The candidate without the other speakers' first names that open it (the greeted ones)."""
     words = candidate.split()
     while words and words[0].lower() in others:
@@ -275,7 +275,7 @@ def _name(candidate: str, doc: Doc, loose: bool = False) -> str | None:
     kept: list[str] = []
     for w in words:
         # "i'm director of ...", "i'm plant manager": a title, not a name; "femi dr femi adeyemi"
-        honorific = bool(kept) and w.lower() in {"dr", "doctor", "mr", "mrs", "ms", "prof"}
+        honorific = bool(kept) and w.lower() in HONORIFICS
         if _NOT_NAMES.match(w) or _title_word(w, doc) or honorific or not _proper(w, doc, loose):
             break
         kept.append(w)

@@ -19,7 +19,9 @@ from extract.authority import Person, person_features, pick_role, reconcile, rol
 from extract.components.people import title_text
 from extract.features import UtteranceView
 from extract.heads import LinearHead
+from extract.lexicon import HONORIFICS
 from extract.roles import DECIDING, role_for
+from extract.speaker_names import ungreeted
 from extract.types import Stakeholder
 
 _GENERIC = re.compile(r"^speaker\s*\d+$|^spk_?\d+$|^unknown", re.I)
@@ -391,9 +393,8 @@ def _cue_owner(doc: Doc, cue: Span, holders: dict[int, Person], me: Person | Non
 
 def _greeting_then_self(name: str, reps: set[str], mine: str) -> bool:
     """True for a name made of a rep's first name and the speaker's own ("maren ruairi" said by ruairi)."""
-    tokens = name.lower().split()
-    greets_rep = any(tokens[0] == r.split()[0] for r in reps)
-    return len(tokens) > 1 and greets_rep and _same(" ".join(tokens[1:]), mine)
+    rest = ungreeted(name.lower(), {r.split()[0] for r in reps if r})
+    return rest != name.lower() and _same(rest, mine)
 
 
 def _is_rep(name: str, reps: set[str]) -> bool:
@@ -401,12 +402,9 @@ def _is_rep(name: str, reps: set[str]) -> bool:
     return any(tokens <= set(r.split()) for r in reps)
 
 
-_HONORIFICS = frozenset({"dr", "dr.", "doctor", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "miss", "prof"})
-
-
 def _same(a: str, b: str) -> bool:
     """True when one name's words are all in the other's ("dr angela" and "angela pierce" too)."""
-    ta, tb = set(a.lower().split()) - _HONORIFICS, set(b.lower().split()) - _HONORIFICS
+    ta, tb = set(a.lower().split()) - HONORIFICS, set(b.lower().split()) - HONORIFICS
     return bool(ta and tb) and (ta <= tb or tb <= ta)
 
 

@@ -90,10 +90,10 @@ class NameSpotter:
             return False
         before = [t.lower_ for t in doc[max(0, i - 2) : i]]
         introduced = before[-1:] in (["'m"], ["am"]) or before == ["this", "is"]
-        kin = before[:1] == ["my"] and before[-1:] and before[-1] in _KIN  # "my dad joost hoogendijk"
+        kin = len(before) == 2 and before[0] == "my" and before[1] in _KIN  # "my dad joost hoogendijk"
         # "ysolde harrower she co owns the practice": the pair is what the pronoun then stands for
         subject = i + 2 < len(doc) and doc[i + 2].lower_ in {"she", "he"}
-        return introduced or bool(kin) or subject or self._title_follows(doc, i + 2)
+        return introduced or kin or subject or self._title_follows(doc, i + 2)
 
     def _title_follows(self, doc: Doc, k: int) -> bool:
         """True when a title follows token k-1 with only linking words between ("our", "the",

@@ -13,6 +13,12 @@ def _people(analyzer, lines, sides=SIDES):
     return {s.name.lower(): s for s in ins.stakeholders}
 
 
+def _said(analyzer, lines, sides):
+    """The names generic speakers go by, from what they say."""
+    rep = analyzer.represent(make_call(lines, sides))
+    return name_speakers(rep.views, rep.docs)
+
+
 def test_forward_cue_goes_to_the_person_after_it(rules_analyzer) -> None:
     people = _people(
         rules_analyzer,
@@ -149,9 +155,7 @@ def test_first_person_cue_belongs_to_the_speaker(rules_analyzer) -> None:
 def test_lone_first_name_here_names_the_speaker(rules_analyzer) -> None:
     sides = {"Speaker 1": Side.REP, "Speaker 2": Side.BUYER}
     lines = [("Speaker 1", "hi all"), ("Speaker 2", "yeah sorry sorry tony here i was scraping")]
-    call = make_call(lines, sides)
-    rep = rules_analyzer.represent(call)
-    assert name_speakers(rep.views, rep.docs)["Speaker 2"] == "tony"
+    assert _said(rules_analyzer, lines, sides)["Speaker 2"] == "tony"
 
 
 def test_greeted_speaker_is_no_part_of_a_here_intro(rules_analyzer) -> None:
@@ -161,8 +165,7 @@ def test_greeted_speaker_is_no_part_of_a_here_intro(rules_analyzer) -> None:
         ("Speaker 1", "hi there can everyone hear me okay this is maren from folioly"),
         ("Speaker 2", "yeah hi maren ruairi here ruairi doherty publisher at the courier"),
     ]
-    rep = rules_analyzer.represent(make_call(lines, sides))
-    said = name_speakers(rep.views, rep.docs)
+    said = _said(rules_analyzer, lines, sides)
     assert said["Speaker 1"] == "maren"
     assert said["Speaker 2"].split()[0] == "ruairi"
     people = {p.name.lower(): p for p in rules_analyzer.analyze(make_call(lines, sides)).stakeholders}
@@ -226,8 +229,7 @@ def test_speakers_named_after_an_audio_check_or_with_no_greeting(rules_analyzer)
         ("Speaker 1", "great and who else do we have"),
         ("Speaker 3", "sure wade hurlbut i own the freight side of things"),
     ]
-    rep = rules_analyzer.represent(make_call(lines, sides))
-    said = name_speakers(rep.views, rep.docs)
+    said = _said(rules_analyzer, lines, sides)
     assert said["Speaker 2"] == "marieke hoogendijk" and said["Speaker 3"] == "wade hurlbut"
 
 
@@ -242,7 +244,6 @@ def test_a_title_or_a_mid_turn_its_is_no_speaker_name(rules_analyzer) -> None:
         ("Speaker 4", "fine mostly"),
         ("Speaker 4", "so it's adoption not the product really"),
     ]
-    rep = rules_analyzer.represent(make_call(lines, sides))
-    said = name_speakers(rep.views, rep.docs)
+    said = _said(rules_analyzer, lines, sides)
     assert said["Speaker 2"] == "jarek kowalczyk"
     assert said["Speaker 3"].startswith("maartje") and "Speaker 4" not in said
