@@ -174,17 +174,17 @@ class Analyzer:
 
     def _objection_scores(
         self, rep: Represented, x: NDArray[np.float32]
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
-        """P(objection), P(category) and the threshold: from the fine-tuned objection model
-        (stacked with the linear head) when the representation carries its vectors, else from
-        the linear heads."""
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], float, bool]:
+        """P(objection), P(category), the threshold and whether it applies to the confidence: from
+        the fine-tuned objection model (stacked with the linear head) when the representation
+        carries its vectors, else from the linear heads."""
         head = self.heads["objection"]
         if self.objection_model is not None and rep.tuned is not None:
             linear = head.scores(without_position(rep.full))[:, 0]
             found, category = self.objection_model.proba(rep.tuned, objection_inputs(rep.full), linear)
-            return found, category, self.objection_model.threshold
+            return found, category, self.objection_model.threshold, self.objection_model.on_confidence
         category = self.heads["objection_category"].proba(category_inputs(x, rep.proto, self.heads.variant))
-        return head.proba(without_position(x)), category, head.threshold
+        return head.proba(without_position(x)), category, head.threshold, False
 
     def _next_step_scores(
         self, rep: Represented, x: NDArray[np.float32]

@@ -77,6 +77,27 @@ def best_threshold(prob: NDArray[np.float64], y: NDArray[np.int64]) -> tuple[flo
     return best
 
 
+def best_joint_threshold(
+    joint: NDArray[np.float64], named_right: NDArray[np.bool_], positives: int
+) -> tuple[float, float]:
+    """Return the threshold (on a 0.05 grid) on P(label) x P(its most likely class) with the best
+    F1 when a hit counts only if the class is right, and that F1.
+
+    Args:
+        joint: per item, P(label) times the probability of its most likely class.
+        named_right: per item, True when it has the label and that class is its gold class.
+        positives: how many items have the label.
+    """
+    best = (0.5, -1.0)
+    for t in np.arange(0.1, 0.91, 0.05):
+        pred = joint >= t
+        tp = float((pred & named_right).sum())
+        f1 = 2 * tp / (pred.sum() + positives) if pred.sum() + positives else 0.0
+        if f1 > best[1] + 1e-9:
+            best = (round(float(t), 2), f1)
+    return best
+
+
 def fit_multiclass(
     name: str,
     x: NDArray[np.float32],

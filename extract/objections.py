@@ -23,6 +23,7 @@ def extract_objections(
     proba: NDArray[np.float64],
     category_proba: NDArray[np.float64],
     threshold: float,
+    on_confidence: bool = False,
 ) -> tuple[Objection, ...]:
     """Return objections raised by buyer-side (or unknown-side) speakers.
 
@@ -31,9 +32,12 @@ def extract_objections(
         proba: P(objection) per utterance.
         category_proba: per utterance, probabilities over CATEGORIES.
         threshold: decision threshold from the manifest.
+        on_confidence: the threshold applies to the objection's confidence, P(objection) times
+            P(its category), rather than to P(objection) alone (the objection model's is fitted so).
     """
+    decided_on = proba * category_proba.max(axis=1) if on_confidence else proba
     out = []
-    for i in _raised(views, proba, threshold):
+    for i in _raised(views, decided_on, threshold):
         v = views[i]
         k = int(np.argmax(category_proba[i]))
         accepted_at = addressed_at(views, i)

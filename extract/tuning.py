@@ -6,8 +6,9 @@ A linear head on frozen sentence embeddings tops out around 0.87 F1 at finding o
 turn is about with whether it pushes back. Fine-tuning a copy of the last layer on the labelled
 buyer turns, jointly with a classifier over "none" + the 8 categories, names categories far
 better (92 % right). The two find different objections, so whether a turn is an objection is a
-logistic stack of both scores, fitted on inner out-of-fold scores (which also set the threshold);
-the category comes from the tuned model alone. Out of fold on train, at utterance level:
+logistic stack of both scores, fitted on inner out-of-fold scores; the category comes from the
+tuned model alone. The threshold, fitted on the same scores, is on the confidence: P(objection)
+times P(its category). Out of fold on train, at utterance level:
 category-right F1 0.78 (linear) -> 0.83 (tuned) -> 0.86 (stacked).
 
 Only the copy of the last layer is trained; the base encoder and every other head keep their
@@ -34,7 +35,7 @@ from sklearn.linear_model import LogisticRegression
 from extract.engine import DIM
 from extract.errors import ModelLoadError
 from extract.features import FEATURES, POSITION
-from extract.fitting import best_threshold, logistic
+from extract.fitting import best_joint_threshold, logistic
 
 OBJECTION_MODEL = "objection.npz"  # in the heads folder
 HEADS = 12
@@ -44,6 +45,11 @@ CLASSIFIER_LR = 1e-2
 BATCH = 32
 OBJECTION_WEIGHT = 2.0  # objections are ~15 % of buyer turns: weigh them up in the loss
 INNER_FOLDS = 3  # out-of-fold scores for calibration and the threshold
+# Fine-tuning runs (seeds 0, 1, ...) whose weights are averaged into the one shipped layer and
+# classifier (a "model soup": the runs start from the same layer, so their average stays in its
+# basin). Out of fold on 150 train calls (3 folds), category-right F1: one run 0.835, two runs'
+# predictions averaged 0.837, their weights averaged 0.846; the soup costs nothing at run time.
+SOUP = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +61,8 @@ class ObjectionModel:
     intercept: NDArray[np.float32]
     stack: tuple[float, float, float]  # weights of the tuned and linear scores, intercept
     threshold: float
+    # the threshold applies to P(objection) x P(its category); False in models saved before that
+    on_confidence: bool = True
 
     def proba(
         self, tuned: NDArray[np.float32], extra: NDArray[np.float32], linear: NDArray[np.float64]
@@ -168,22 +176,54 @@ def fit_objection_model(
         inner_folds: folds for the out-of-fold scores (at least 2).
 
     Returns:
-        The model fitted on all turns and its inner out-of-fold objection F1 (category ignored).
+        The model fitted on all turns and its inner out-of-fold objection F1 (category right).
     """
     y = (labels >= 0).astype(np.int64)
     scores = np.zeros((len(labels), 2))
+    category = np.zeros((len(labels), 8))
     calls = np.unique(groups)
     for fold in range(inner_folds):
         held = np.isin(groups, calls[fold::inner_folds])
-        top, coef, intercept = _fit(states, extra, labels, ~held, base_top)
+        top, coef, intercept = _souped(states, extra, labels, ~held, base_top)
         p = _softmax(_logits(coef, intercept, embed(top, _take(states, held)), extra[held]))
         scores[held, 0] = _log_odds(p)
         scores[held, 1] = logistic(c, True).fit(frozen[~held], y[~held]).decision_function(frozen[held])
+        category[held] = p[:, 1:]
     stack = LogisticRegression(C=1e4, max_iter=1000).fit(scores, y)
     weights = (float(stack.coef_[0, 0]), float(stack.coef_[0, 1]), float(stack.intercept_[0]))
-    threshold, f1 = best_threshold(_stacked(scores[:, 0], scores[:, 1], weights), y)
-    top, coef, intercept = _fit(states, extra, labels, np.ones(len(labels), dtype=bool), base_top)
+    # The threshold is on P(objection) x P(its category): the scorer counts an objection only with
+    # its category right, and a turn the model cannot name is seldom one. Out of fold on 150 train
+    # calls (3 folds) this lifts category-right F1 from 0.835 to 0.852 (precision 0.841 -> 0.859).
+    category /= np.maximum(category.sum(axis=1, keepdims=True), 1e-12)
+    joint = _stacked(scores[:, 0], scores[:, 1], weights) * category.max(axis=1)
+    named_right = (labels >= 0) & (category.argmax(axis=1) == labels)
+    threshold, f1 = best_joint_threshold(joint, named_right, int(y.sum()))
+    top, coef, intercept = _souped(states, extra, labels, np.ones(len(labels), dtype=bool), base_top)
     return ObjectionModel(top=top, coef=coef, intercept=intercept, stack=weights, threshold=threshold), f1
+
+
+def _souped(
+    states: list[NDArray[np.float16]],
+    extra: NDArray[np.float32],
+    labels: NDArray[np.int64],
+    rows: NDArray[np.bool_],
+    base_top: Any,
+) -> tuple[Any, NDArray[np.float32], NDArray[np.float32]]:
+    """Fine-tune SOUP times on `rows` and average the runs' weights."""
+    import torch
+
+    runs = [_fit(states, extra, labels, rows, base_top, seed) for seed in range(SOUP)]
+    top = runs[0][0]
+    top.load_state_dict(
+        {name: sum(run[0].state_dict()[name] for run in runs) / len(runs) for name in top.state_dict()}
+    )
+    top.eval()
+    with torch.no_grad():  # the weights ship as float16: decide with exactly what ships
+        for p in top.parameters():
+            p.copy_(p.half().float())
+    coef = np.mean([run[1] for run in runs], axis=0).astype(np.float32)
+    intercept = np.mean([run[2] for run in runs], axis=0).astype(np.float32)
+    return top, coef, intercept
 
 
 def _fit(
@@ -192,11 +232,12 @@ def _fit(
     labels: NDArray[np.int64],
     rows: NDArray[np.bool_],
     base_top: Any,
+    seed: int,
 ) -> tuple[Any, NDArray[np.float32], NDArray[np.float32]]:
     import torch
     from torch.nn import functional
 
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     index = np.flatnonzero(rows)
     top = copy.deepcopy(base_top)
     classifier = torch.nn.Linear(DIM + extra.shape[1], 9)
@@ -216,7 +257,7 @@ def _fit(
     )
     weight = torch.full((9,), OBJECTION_WEIGHT)
     weight[0] = 1.0
-    order = torch.Generator().manual_seed(0)
+    order = torch.Generator().manual_seed(seed)
     top.train()
     for _ in range(EPOCHS):
         perm = index[torch.randperm(len(index), generator=order).numpy()]
@@ -230,9 +271,6 @@ def _fit(
             optimiser.step()
             schedule.step()
     top.eval()
-    with torch.no_grad():  # the weights ship as float16: decide with exactly what ships
-        for p in top.parameters():
-            p.copy_(p.half().float())
     coef = classifier.weight.detach().numpy().astype(np.float32)
     intercept = classifier.bias.detach().numpy().astype(np.float32)
     return top, coef, intercept
@@ -288,6 +326,7 @@ def save_objection_model(path: Path, model: ObjectionModel) -> None:
     arrays |= {"coef": model.coef, "intercept": model.intercept}
     arrays["stack"] = np.asarray(model.stack, dtype=np.float64)
     arrays["threshold"] = np.asarray([model.threshold])
+    arrays["on_confidence"] = np.asarray([model.on_confidence])
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, **arrays)
 
@@ -314,6 +353,7 @@ def load_objection_model(path: Path) -> ObjectionModel:
             intercept=arrays["intercept"].astype(np.float32),
             stack=(a, b, c),
             threshold=float(arrays["threshold"][0]),
+            on_confidence=bool(arrays["on_confidence"][0]) if "on_confidence" in arrays.files else False,
         )
     except (OSError, KeyError, ValueError, RuntimeError) as exc:
         raise ModelLoadError(f"cannot load the objection model from {path}: {exc}") from exc

@@ -246,3 +246,20 @@ def test_one_concern_over_two_adjacent_turns_is_one_objection() -> None:
     category = np.tile(np.eye(8)[0], (5, 1))
     found = extract_objections(views, proba, category, threshold=0.5)
     assert [o.utterance for o in found] == [2, 4]  # the likelier of 1 and 2; never the rep's turn 0
+
+
+def test_a_turn_whose_category_is_a_toss_up_is_no_objection_when_deciding_on_confidence() -> None:
+    import numpy as np
+
+    from extract.features import UtteranceView
+    from extract.objections import extract_objections
+
+    turns = [("rep", "Any concerns?"), ("buyer", "Hmm, the rollout."), ("rep", "Sure."), ("buyer", "Price.")]
+    views = [UtteranceView(i, side, side, text, text) for i, (side, text) in enumerate(turns)]
+    proba = np.asarray([0.1, 0.8, 0.1, 0.8])
+    category = np.tile(np.eye(8)[0], (4, 1))
+    category[1] = [0.3, 0.3, 0.0, 0.4, 0.0, 0.0, 0.0, 0.0]  # pricing, timing or need?
+    on_proba = extract_objections(views, proba, category, threshold=0.5)
+    on_confidence = extract_objections(views, proba, category, threshold=0.5, on_confidence=True)
+    assert [o.utterance for o in on_proba] == [1, 3]
+    assert [(o.utterance, o.confidence) for o in on_confidence] == [(3, 0.8)]

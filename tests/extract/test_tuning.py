@@ -1,10 +1,13 @@
 """The fine-tuned objection model: its layer starts as the encoder's, trains reproducibly,
 ships as it was trained, and is what the analyzer uses to find objections."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from extract.engine import MiniLMEncoder
+from extract.heads import HEADS_DIR
 from extract.pipeline import build_nlp
 from extract.prototypes import Prototypes
 from extract.training import fit_heads, fit_objections, labelled_calls, represent_calls, training_data
@@ -66,6 +69,7 @@ def test_fine_tuning_is_reproducible_and_ships_as_trained(float_encoder, tmp_pat
 
     save_objection_model(tmp_path / OBJECTION_MODEL, a)
     loaded = load_objection_model(tmp_path / OBJECTION_MODEL)
+    assert a.on_confidence and loaded.on_confidence and loaded.threshold == a.threshold
     rep = calls[0].rep
     tuned, inputs, scores = (
         embed(a.top, rep.states),
@@ -78,6 +82,16 @@ def test_fine_tuning_is_reproducible_and_ships_as_trained(float_encoder, tmp_pat
         strict=True,
     ):
         assert np.array_equal(want, got)
+
+
+def test_a_model_saved_before_confidence_thresholds_keeps_its_meaning(tmp_path) -> None:
+    """Its threshold was fitted on P(objection) alone: it must not be read as one on the confidence."""
+    model = load_objection_model(HEADS_DIR / OBJECTION_MODEL)
+    save_objection_model(tmp_path / OBJECTION_MODEL, dataclasses.replace(model, on_confidence=False))
+    arrays = dict(np.load(tmp_path / OBJECTION_MODEL))
+    del arrays["on_confidence"]
+    np.savez_compressed(tmp_path / "old.npz", **arrays)
+    assert not load_objection_model(tmp_path / "old.npz").on_confidence
 
 
 # Objections as buyers voice them in the corpus: a turn that says why. (Short, crisp ones -
