@@ -22,10 +22,12 @@ SCORER = Path("/work/shared/eval/score_insights.py")
 # calls whose objections are often crisp (the session-7 model found 7 of their 31) and 35 train
 # calls like them: the 21 dev calls read 0.920 / 0.815 / 0.943 / 0.871. Session 9 (names and
 # authority cues said in the first person; heads retrained) reads 0.921 / 0.821 / 0.969 / 0.903.
+# Session 10 (the objection model's threshold on the confidence, a soup of two fine-tuning runs)
+# reads objections 0.836.
 # The int8 encoder's embeddings differ slightly between CPUs, so the margins also cover the machine.
 FLOORS = {
     "next_steps": 0.85,
-    "objections": 0.78,
+    "objections": 0.80,
     "stakeholders": 0.93,
     "decision_makers": 0.85,
 }
