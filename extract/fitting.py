@@ -67,14 +67,7 @@ def fit_binary(
 
 def best_threshold(prob: NDArray[np.float64], y: NDArray[np.int64]) -> tuple[float, float]:
     """Return the threshold (on a 0.05 grid) with the best F1, and that F1."""
-    best = (0.5, -1.0)
-    for t in np.arange(0.1, 0.91, 0.05):
-        pred = prob >= t
-        tp = float((pred & (y == 1)).sum())
-        f1 = 2 * tp / (pred.sum() + (y == 1).sum()) if pred.sum() + (y == 1).sum() else 0.0
-        if f1 > best[1] + 1e-9:
-            best = (round(float(t), 2), f1)
-    return best
+    return best_joint_threshold(prob, y == 1, int((y == 1).sum()))
 
 
 def best_joint_threshold(

@@ -1,9 +1,10 @@
 """Objections: buyer concerns that stand in the way of the deal, in 8 categories.
 
 The objection model (`extract.tuning`: a fine-tuned encoder layer stacked with the linear head)
-finds and names them; without the encoder a binary head finds them and a category head names
-them. An objection is `addressed` when a rep answered it and the buyer then accepted the answer
-("Oh okay, that works").
+finds and names them, and reports a turn when P(objection) x P(its category) reaches its
+threshold; without the encoder a binary head finds them and a category head names them. An
+objection is `addressed` when a rep answered it and the buyer then accepted the answer ("Oh okay,
+that works").
 """
 
 from __future__ import annotations
