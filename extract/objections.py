@@ -36,9 +36,9 @@ def extract_objections(
         on_confidence: the threshold applies to the objection's confidence, P(objection) times
             P(its category), rather than to P(objection) alone (the objection model's is fitted so).
     """
-    decided_on = proba * category_proba.max(axis=1) if on_confidence else proba
+    sure = confidence(proba, category_proba)
     out = []
-    for i in _raised(views, decided_on, threshold):
+    for i in _raised(views, sure if on_confidence else proba, threshold):
         v = views[i]
         k = int(np.argmax(category_proba[i]))
         accepted_at = addressed_at(views, i)
@@ -48,11 +48,17 @@ def extract_objections(
                 category=CATEGORIES[k],
                 text=v.text,
                 addressed=accepted_at is not None,
-                confidence=round(float(proba[i] * category_proba[i][k]), 3),
+                confidence=round(float(sure[i]), 3),
                 addressed_by=accepted_at,
             )
         )
     return tuple(out)
+
+
+def confidence(proba: NDArray[np.float64], category_proba: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per utterance, P(objection) times P(its most likely category): how sure an objection of
+    that category is (the contract's `confidence`)."""
+    return np.asarray(proba * category_proba.max(axis=1))
 
 
 def _raised(views: list[UtteranceView], proba: NDArray[np.float64], threshold: float) -> list[int]:

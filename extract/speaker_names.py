@@ -284,8 +284,11 @@ def _name(candidate: str, doc: Doc, loose: bool = False) -> str | None:
 
 def _title_word(word: str, doc: Doc) -> bool:
     low = word.lower()
-    titled = any(t.lower_ == low and t.ent_type_ == "TITLE" for t in doc)
-    return low in _AFTER_NAME or low in _TITLE_WORDS or titled
+    return (
+        low in _AFTER_NAME
+        or low in _TITLE_WORDS
+        or any(t.lower_ == low and t.ent_type_ == "TITLE" for t in doc)
+    )
 
 
 def _proper(word: str, doc: Doc, loose: bool = False) -> bool:
