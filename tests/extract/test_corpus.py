@@ -1,0 +1,103 @@
+"""Every labelled call in fixtures/corpus follows fixtures/corpus/GUIDELINES.md's file rules.
+
+A label pointing at the wrong turn trains the heads on noise and skews every measure, so the
+checks are strict. Also runnable on files before they join the corpus:
+    python tests/extract/test_corpus.py NEW_CALL.json ...
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "corpus"
+CATEGORIES = {"pricing", "timing", "authority", "need", "competition", "security", "integration", "contract"}
+ROLES = {
+    "economic_buyer",
+    "decision_maker",
+    "champion",
+    "technical_evaluator",
+    "legal_procurement",
+    "influencer",
+    "end_user",
+}
+DECIDING = {"economic_buyer", "decision_maker"}
+
+
+def problems(call: dict[str, Any]) -> list[str]:
+    """Return what is wrong with one labelled call (empty when it follows the rules)."""
+    found: list[str] = []
+    sides = {p["name"]: p.get("side", "unknown") for p in call["participants"]}
+    turns = call["utterances"]
+    dt.date.fromisoformat(call["date"])
+    if call.get("style") not in {"clean", "asr"}:
+        found.append(f"style {call.get('style')!r} is neither clean nor asr")
+    for i, turn in enumerate(turns):
+        if turn["speaker"] not in sides:
+            found.append(f"utterance {i}: speaker {turn['speaker']!r} is not a participant")
+        if not str(turn["text"]).strip():
+            found.append(f"utterance {i}: empty text")
+        if turn.get("end") is not None and turn["end"] < turn["start"]:
+            found.append(f"utterance {i}: ends before it starts")
+        if i and turn["start"] < turns[i - 1]["start"]:
+            found.append(f"utterance {i}: starts before the one before it")
+    gold = call["gold"]
+    for step in gold["next_steps"]:
+        if not 0 <= step["utterance"] < len(turns):
+            found.append(f"next step at {step['utterance']}: no such utterance")
+        if step["owner_side"] not in {"rep", "buyer", "both"}:
+            found.append(f"next step at {step['utterance']}: owner_side {step['owner_side']!r}")
+        if step["due"] is not None:
+            dt.date.fromisoformat(step["due"])
+    for objection in gold["objections"]:
+        at = objection["utterance"]
+        if not 0 <= at < len(turns):
+            found.append(f"objection at {at}: no such utterance")
+            continue
+        if objection["category"] not in CATEGORIES:
+            found.append(f"objection at {at}: category {objection['category']!r}")
+        if sides.get(turns[at]["speaker"]) == "rep":
+            found.append(f"objection at {at}: said by the rep side")
+    for person in gold["stakeholders"]:
+        if person["role"] not in ROLES:
+            found.append(f"stakeholder {person['name']}: role {person['role']!r}")
+        if person["decision_maker"] != (person["role"] in DECIDING):
+            found.append(f"stakeholder {person['name']}: decision_maker disagrees with role {person['role']}")
+        if sides.get(person["name"]) == "rep":
+            found.append(f"stakeholder {person['name']}: on the rep side")
+    return found
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("*/*.json")), ids=lambda p: p.stem)
+def test_labelled_call_follows_the_guidelines(path: Path) -> None:
+    assert problems(json.loads(path.read_text(encoding="utf-8"))) == []
+
+
+def test_a_label_on_the_reps_turn_is_caught() -> None:
+    call = {
+        "date": "2026-03-02",
+        "style": "clean",
+        "participants": [{"name": "Rep", "side": "rep"}, {"name": "Buyer", "side": "buyer"}],
+        "utterances": [
+            {"speaker": "Rep", "start": 0.0, "end": 2.0, "text": "It is 40k a year."},
+            {"speaker": "Buyer", "start": 2.5, "end": 4.0, "text": "That is too much."},
+        ],
+        "gold": {"next_steps": [], "objections": [{"utterance": 0, "category": "pricing"}], "stakeholders": []},
+    }
+    assert problems(call) == ["objection at 0: said by the rep side"]
+    call["gold"]["objections"] = [{"utterance": 1, "category": "pricing"}]
+    assert problems(call) == []
+
+
+if __name__ == "__main__":
+    failed = False
+    for name in sys.argv[1:]:
+        for problem in problems(json.loads(Path(name).read_text(encoding="utf-8"))):
+            failed = True
+            print(f"{name}: {problem}")
+    sys.exit(1 if failed else 0)
