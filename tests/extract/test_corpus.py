@@ -87,7 +87,11 @@ def test_a_label_on_the_reps_turn_is_caught() -> None:
             {"speaker": "Rep", "start": 0.0, "end": 2.0, "text": "It is 40k a year."},
             {"speaker": "Buyer", "start": 2.5, "end": 4.0, "text": "That is too much."},
         ],
-        "gold": {"next_steps": [], "objections": [{"utterance": 0, "category": "pricing"}], "stakeholders": []},
+        "gold": {
+            "next_steps": [],
+            "objections": [{"utterance": 0, "category": "pricing"}],
+            "stakeholders": [],
+        },
     }
     assert problems(call) == ["objection at 0: said by the rep side"]
     call["gold"]["objections"] = [{"utterance": 1, "category": "pricing"}]
