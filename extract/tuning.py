@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -185,7 +186,7 @@ def fit_objection_model(
     calls = np.unique(groups)
     for fold in range(inner_folds):
         held = np.isin(groups, calls[fold::inner_folds])
-        top, coef, intercept = _souped(states, extra, labels, ~held, base_top)
+        top, coef, intercept = _souped(functools.partial(_fit, states, extra, labels, ~held, base_top))
         p = _softmax(_logits(coef, intercept, embed(top, _take(states, held)), extra[held]))
         scores[held, 0] = _log_odds(p)
         scores[held, 1] = logistic(c, True).fit(frozen[~held], y[~held]).decision_function(frozen[held])
@@ -198,21 +199,19 @@ def fit_objection_model(
     joint = confidence(_stacked(scores[:, 0], scores[:, 1], weights), category)
     named_right = (labels >= 0) & (category.argmax(axis=1) == labels)
     threshold, f1 = best_joint_threshold(joint, named_right, int(y.sum()))
-    top, coef, intercept = _souped(states, extra, labels, np.ones(len(labels), dtype=bool), base_top)
+    every = np.ones(len(labels), dtype=bool)
+    top, coef, intercept = _souped(functools.partial(_fit, states, extra, labels, every, base_top))
     return ObjectionModel(top=top, coef=coef, intercept=intercept, stack=weights, threshold=threshold), f1
 
 
-def _souped(
-    states: list[NDArray[np.float16]],
-    extra: NDArray[np.float32],
-    labels: NDArray[np.int64],
-    rows: NDArray[np.bool_],
-    base_top: Any,
-) -> tuple[Any, NDArray[np.float32], NDArray[np.float32]]:
-    """Fine-tune SOUP times on `rows` and average the runs' weights."""
+_Run = tuple[Any, NDArray[np.float32], NDArray[np.float32]]  # tuned layer, classifier weights, bias
+
+
+def _souped(fit: Callable[[int], _Run]) -> _Run:
+    """Run `fit` (a fine-tuning run, given its seed) SOUP times and average the runs' weights."""
     import torch
 
-    runs = [_fit(states, extra, labels, rows, base_top, seed) for seed in range(SOUP)]
+    runs = [fit(seed) for seed in range(SOUP)]
     top = runs[0][0]
     top.load_state_dict(
         {name: sum(run[0].state_dict()[name] for run in runs) / len(runs) for name in top.state_dict()}
@@ -233,7 +232,7 @@ def _fit(
     rows: NDArray[np.bool_],
     base_top: Any,
     seed: int,
-) -> tuple[Any, NDArray[np.float32], NDArray[np.float32]]:
+) -> _Run:
     import torch
     from torch.nn import functional
 

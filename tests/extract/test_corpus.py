@@ -2,7 +2,7 @@
 
 A label pointing at the wrong turn trains the heads on noise and skews every measure, so the
 checks are strict. Also runnable on files before they join the corpus:
-    python tests/extract/test_corpus.py NEW_CALL.json ...
+    .venv/bin/python tests/extract/test_corpus.py NEW_CALL.json ...
 """
 
 from __future__ import annotations
@@ -15,18 +15,10 @@ from typing import Any
 
 import pytest
 
+from extract.objections import CATEGORIES
+from extract.roles import DECIDING, ROLES
+
 CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "corpus"
-CATEGORIES = {"pricing", "timing", "authority", "need", "competition", "security", "integration", "contract"}
-ROLES = {
-    "economic_buyer",
-    "decision_maker",
-    "champion",
-    "technical_evaluator",
-    "legal_procurement",
-    "influencer",
-    "end_user",
-}
-DECIDING = {"economic_buyer", "decision_maker"}
 
 
 def problems(call: dict[str, Any]) -> list[str]:
@@ -34,7 +26,8 @@ def problems(call: dict[str, Any]) -> list[str]:
     found: list[str] = []
     sides = {p["name"]: p.get("side", "unknown") for p in call["participants"]}
     turns = call["utterances"]
-    dt.date.fromisoformat(call["date"])
+    if not _iso(call.get("date")):
+        found.append(f"date {call.get('date')!r} is not an ISO date")
     if call.get("style") not in {"clean", "asr"}:
         found.append(f"style {call.get('style')!r} is neither clean nor asr")
     for i, turn in enumerate(turns):
@@ -52,8 +45,8 @@ def problems(call: dict[str, Any]) -> list[str]:
             found.append(f"next step at {step['utterance']}: no such utterance")
         if step["owner_side"] not in {"rep", "buyer", "both"}:
             found.append(f"next step at {step['utterance']}: owner_side {step['owner_side']!r}")
-        if step["due"] is not None:
-            dt.date.fromisoformat(step["due"])
+        if step["due"] is not None and not _iso(step["due"]):
+            found.append(f"next step at {step['utterance']}: due {step['due']!r} is not an ISO date")
     for objection in gold["objections"]:
         at = objection["utterance"]
         if not 0 <= at < len(turns):
@@ -73,13 +66,21 @@ def problems(call: dict[str, Any]) -> list[str]:
     return found
 
 
+def _iso(value: object) -> bool:
+    try:
+        dt.date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return True
+
+
 @pytest.mark.parametrize("path", sorted(CORPUS.glob("*/*.json")), ids=lambda p: p.stem)
 def test_labelled_call_follows_the_guidelines(path: Path) -> None:
     assert problems(json.loads(path.read_text(encoding="utf-8"))) == []
 
 
 def test_a_label_on_the_reps_turn_is_caught() -> None:
-    call = {
+    call: dict[str, Any] = {
         "date": "2026-03-02",
         "style": "clean",
         "participants": [{"name": "Rep", "side": "rep"}, {"name": "Buyer", "side": "buyer"}],
@@ -96,6 +97,8 @@ def test_a_label_on_the_reps_turn_is_caught() -> None:
     assert problems(call) == ["objection at 0: said by the rep side"]
     call["gold"]["objections"] = [{"utterance": 1, "category": "pricing"}]
     assert problems(call) == []
+    call["date"] = "next Tuesday"
+    assert problems(call) == ["date 'next Tuesday' is not an ISO date"]
 
 
 if __name__ == "__main__":
