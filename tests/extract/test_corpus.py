@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -74,9 +75,49 @@ def _iso(value: object) -> bool:
     return True
 
 
+def shared_turns(held_out: list[Path], train: list[Path], words: int = 6) -> list[str]:
+    """Return the turns of `words` words or more in `held_out` that a `train` call also holds
+    (case and punctuation aside): a dev sentence seen in training would flatter every dev figure."""
+    seen = {_words(turn["text"]) for path in train for turn in _turns(path)}
+    return [
+        f"{path.name}: utterance {i} repeats a train turn: {turn['text']!r}"
+        for path in held_out
+        for i, turn in enumerate(_turns(path))
+        if len(_words(turn["text"]).split()) >= words and _words(turn["text"]) in seen
+    ]
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+def _turns(path: Path) -> list[dict[str, Any]]:
+    turns: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["utterances"]
+    return turns
+
+
 @pytest.mark.parametrize("path", sorted(CORPUS.glob("*/*.json")), ids=lambda p: p.stem)
 def test_labelled_call_follows_the_guidelines(path: Path) -> None:
     assert problems(json.loads(path.read_text(encoding="utf-8"))) == []
+
+
+def test_no_held_out_turn_repeats_a_train_turn() -> None:
+    held_out = sorted(CORPUS.glob("dev/*.json")) + sorted(CORPUS.glob("short/*.json"))
+    assert shared_turns(held_out, sorted(CORPUS.glob("train/*.json"))) == []
+
+
+def test_a_repeated_turn_is_caught(tmp_path: Path) -> None:
+    def call(name: str, *texts: str) -> Path:
+        turns = [{"speaker": "B", "start": float(k), "text": t} for k, t in enumerate(texts)]
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps({"utterances": turns}), encoding="utf-8")
+        return path
+
+    train = call("train", "Honestly, our spreadsheet does this fine.", "Okay.")
+    dev = call("dev", "okay", "honestly our spreadsheet does this fine", "Our spreadsheet does this fine.")
+    assert shared_turns([dev], [train]) == [
+        "dev.json: utterance 1 repeats a train turn: 'honestly our spreadsheet does this fine'"
+    ]
 
 
 def test_a_label_on_the_reps_turn_is_caught() -> None:
