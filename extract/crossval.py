@@ -3,6 +3,10 @@
 python -m extract.crossval fixtures/corpus/train OUT_DIR [--folds 5] [--extra NEW_CALLS_DIR]
 python /work/shared/eval/score_insights.py fixtures/corpus/train --pred-dir OUT_DIR
 
+python -m extract.crossval fixtures/corpus/train --objection-model [--extra NEW_CALLS_DIR]
+prints the objection model's inner out-of-fold F1 alone (category right; 3 folds, about 20
+minutes for 200 calls on 2 cores against an hour for the end-to-end run with `--folds 3`).
+
 This is the end-to-end measure to tune on (stakeholders, decision makers, categories and owners
 included, as the scorer counts them): the dev split is for measuring only. Every call is
 represented once; each fold refits the heads ("full" variant) on the other folds' calls.
@@ -63,6 +67,22 @@ def crossval(
     return len(calls)
 
 
+def objection_crossval(
+    corpus_dir: Path, extra_dir: Path | None = None, encoder: Encoder | None = None
+) -> float:
+    """Return the objection model's inner out-of-fold F1 on the calls in `corpus_dir`, fitted as
+    training fits it; calls in `extra_dir` join every fold's training and are never scored."""
+    encoder = encoder or MiniLMEncoder(quantize=True)
+    nlp, prototypes = build_nlp(), Prototypes(encoder)
+    calls = represent_calls(labelled_calls(corpus_dir), nlp, encoder, prototypes)
+    extra = represent_calls(labelled_calls(extra_dir), nlp, encoder, prototypes) if extra_dir else []
+    sets, _, _ = fit_heads(training_data(calls), variants=("full",))
+    fitted = fit_objections(calls, encoder, sets[0]["objection"], extra)
+    if fitted is None:
+        raise ValueError("the encoder keeps no hidden states: there is no objection model to fit")
+    return fitted[1]
+
+
 def _analyzer(heads: HeadSet, nlp: Language, encoder: Encoder, model: ObjectionModel | None) -> Analyzer:
     # no meeting head: train calls are sales calls, which never use it
     return Analyzer(ExtractOptions(), nlp, encoder, heads, {"data_hash": "crossval"}, objection_model=model)
@@ -83,11 +103,19 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus_dir", type=Path)
-    ap.add_argument("out_dir", type=Path)
+    ap.add_argument("out_dir", type=Path, nargs="?", help="where the insights go")
+    ap.add_argument("--objection-model", action="store_true", help="print its inner out-of-fold F1 only")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--extra", type=Path, default=None, help="calls added to every fold's training")
     args = ap.parse_args(argv)
     start = time.perf_counter()
+    if args.objection_model:
+        f1 = objection_crossval(args.corpus_dir, args.extra)
+        seconds = time.perf_counter() - start
+        sys.stdout.write(f"objection model, inner out of fold: F1 {f1:.4f} ({seconds:.0f} s)\n")
+        return 0
+    if args.out_dir is None:
+        ap.error("out_dir is required without --objection-model")
     n = crossval(args.corpus_dir, args.out_dir, args.folds, extra_dir=args.extra)
     seconds = time.perf_counter() - start
     sys.stderr.write(f"{n} calls, {args.folds} folds -> {args.out_dir} in {seconds:.1f} s\n")

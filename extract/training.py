@@ -114,19 +114,26 @@ def train(corpus_dir: Path, out_dir: Path, encoder: Encoder | None = None) -> Tr
 
 
 def fit_objections(
-    calls: list[LabelledCall], encoder: Encoder, linear: LinearHead
+    calls: list[LabelledCall],
+    encoder: Encoder,
+    linear: LinearHead,
+    extra_calls: list[LabelledCall] | None = None,
 ) -> tuple[ObjectionModel, float] | None:
     """Fine-tune the objection model on the calls' buyer turns, stacked with the `linear`
     objection head (None: the encoder keeps no states to fine-tune on).
 
+    Args:
+        extra_calls: calls in every inner fold's training, never scored: whether they help
+            shows on `calls` alone.
+
     Returns:
-        The model and its inner out-of-fold objection F1.
+        The model and its inner out-of-fold objection F1 (on `calls`).
     """
     last_layer = getattr(encoder, "last_layer", None)
     if last_layer is None or not calls or not calls[0].rep.states or linear.c is None:
         return None
     states, extra, frozen, labels, groups = [], [], [], [], []
-    for group, call in enumerate(calls):
+    for group, call in [*enumerate(calls), *((-1, call) for call in extra_calls or [])]:  # -1: never scored
         cats = {int(o["utterance"]): CATEGORIES.index(o["category"]) for o in call.gold.get("objections", [])}
         inputs = objection_inputs(call.rep.full)
         objection_frozen = without_position(call.rep.full)  # the linear objection head's inputs

@@ -79,12 +79,13 @@ def shared_turns(held_out: list[Path], train: list[Path], words: int = 6) -> lis
     """Return the turns of `words` words or more in `held_out` that a `train` call also holds
     (case and punctuation aside): a dev sentence seen in training would flatter every dev figure."""
     seen = {_words(turn["text"]) for path in train for turn in _turns(path)}
-    return [
-        f"{path.name}: utterance {i} repeats a train turn: {turn['text']!r}"
-        for path in held_out
-        for i, turn in enumerate(_turns(path))
-        if len(_words(turn["text"]).split()) >= words and _words(turn["text"]) in seen
-    ]
+    found = []
+    for path in held_out:
+        for i, turn in enumerate(_turns(path)):
+            said = _words(turn["text"])
+            if len(said.split()) >= words and said in seen:
+                found.append(f"{path.name}: utterance {i} repeats a train turn: {turn['text']!r}")
+    return found
 
 
 def _words(text: str) -> str:

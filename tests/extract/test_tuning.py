@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from extract.engine import MiniLMEncoder
+from extract.fitting import best_joint_threshold
 from extract.heads import HEADS_DIR
 from extract.pipeline import build_nlp
 from extract.prototypes import Prototypes
@@ -139,3 +140,20 @@ def test_the_analyzer_finds_objections_with_the_tuned_model(analyzer) -> None:
     assert rep.tuned is not None and rep.tuned.shape == (len(call.utterances), 384)
     found = {o.utterance: o.category for o in analyzer.analyze(call).objections}
     assert found == {3: "pricing", 5: "security"}
+
+
+def test_extra_calls_train_every_fold_but_are_never_scored(float_encoder, tmp_path, monkeypatch) -> None:
+    corpus = train_corpus(tmp_path, 4)
+    monkeypatch.setattr("extract.tuning.EPOCHS", 1)
+    calls = represent_calls(labelled_calls(corpus), build_nlp(), float_encoder, Prototypes(float_encoder))
+    linear = fit_heads(training_data(calls), variants=("full",))[0][0]["objection"]
+    scored: list[int] = []
+
+    def spy(joint, named_right, positives):  # the out-of-fold rows the threshold is fitted on
+        scored.append(len(joint))
+        return best_joint_threshold(joint, named_right, positives)
+
+    monkeypatch.setattr("extract.tuning.best_joint_threshold", spy)
+    assert fit_objections(calls[:3], float_encoder, linear, extra_calls=calls[3:]) is not None
+    buyer_turns = sum(v.side != "rep" for call in calls[:3] for v in call.rep.views)
+    assert scored == [buyer_turns]
